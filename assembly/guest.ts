@@ -1,0 +1,199 @@
+// The guest driver: takes frames from the capture arena, copies each into guest RAM, posts a TX
+// descriptor for it, and reclaims its buffer when the completion comes back.
+//
+// Shape: (arena, guest TX ring, used ring, budget) → work done.
+//
+// Guest RAM is used as a FIFO of frame buffers: frames are placed one after another in
+// guest-physical space (a frame never wraps, so it is guest-contiguous even where it crosses
+// a page boundary and lands on two unrelated machine frames), and buffers are freed in
+// completion order, which is posting order because the device completes in order.
+// Like a virtio driver with a descriptor table of ringSlots entries, the guest never has more
+// than ringSlots descriptors in flight; so the used ring can never overflow.
+
+import { RING_GUEST_TX, RING_USED, SHADOW_ENTRY_SIZE, STATE_ARENA, STATE_DEVICE_DOORBELL,
+  STATE_DEVICE_SLEEPING, STATE_GUEST_SLEEPING, arenaBase, guestRamBytes, guestShadowBase,
+  ringSlots } from "./layout";
+import { ringAvailable, ringHead, ringPublish, ringRelease, ringReserve, ringSlot, ringTail } from "./ring";
+import * as D from "./descriptors";
+import { countAdd, C_guestBytesPosted, C_guestCompleted, C_guestCompletionErrors,
+  C_guestFramesOffered, C_guestFramesSkipped, C_guestKicks, C_guestOutOfOrder, C_guestPosted,
+  C_guestRamFull, C_guestRingFull, STATUS_OK } from "./counters";
+import { copyToGuest } from "./guestmem";
+
+// Capture arena records (written by the host): [u32 captured length][u32 original length]
+// [u64 timestamp ns][bytes, padded to 8].
+export const ARENA_RECORD_HEADER: u32 = 16;
+// Host-written arena description (STATE_ARENA line).
+export const ARENA_BYTES: u32 = STATE_ARENA + 0; // u32 bytes of records
+export const ARENA_FRAMES: u32 = STATE_ARENA + 4; // u32 records
+export const ARENA_LOOPS: u32 = STATE_ARENA + 8; // u32 passes over the arena (≥ 1)
+export const ARENA_LIMIT: u32 = STATE_ARENA + 16; // u64 frames to post in all (0: no limit)
+
+// Guest-private state (this instance only).
+let cursor: u32 = 0; // arena offset of the next record
+let loopsDone: u32 = 0;
+let offered: u64 = 0; // frames taken from the arena so far
+let postingDone: bool = false;
+let ramHead: u32 = 0; // guest-physical address of the next buffer
+let ramUsed: u32 = 0; // bytes of guest RAM in flight (wasted tails included)
+let nextCookie: u32 = 0;
+let expectCookie: u32 = 0;
+
+export function guestInit(): void {
+  cursor = 0;
+  loopsDone = 0;
+  offered = 0;
+  ramHead = 0;
+  ramUsed = 0;
+  nextCookie = 0;
+  expectCookie = 0;
+  postingDone = load<u32>(ARENA_FRAMES) == 0 || load<u32>(ARENA_LOOPS) == 0;
+}
+
+/** One turn: reclaim, then post. Returns work done (> 0), 0 for none, -1 once every frame has
+ *  been posted and completed. */
+export function guestStep(budget: u32): i32 {
+  const work = guestReclaim(budget) + guestPost(budget);
+  if (work == 0 && postingDone && nextCookie == expectCookie) return -1;
+  return <i32>work;
+}
+
+export function guestInFlight(): u32 {
+  return nextCookie - expectCookie;
+}
+
+function guestReclaim(budget: u32): u32 {
+  const n = ringAvailable(RING_USED, budget);
+  if (n == 0) return 0;
+  const tail = ringTail(RING_USED);
+  let errors: u32 = 0;
+  for (let i: u32 = 0; i < n; i++) {
+    const ue = ringSlot(RING_USED, tail + i);
+    const cookie = load<u32>(ue + D.UE_COOKIE);
+    if (cookie != expectCookie) countAdd(C_guestOutOfOrder, 1);
+    if (load<u32>(ue + D.UE_STATUS) != STATUS_OK) errors++;
+    ramUsed -= load<u32>(shadowEntry(expectCookie));
+    expectCookie++;
+  }
+  ringRelease(RING_USED, n);
+  countAdd(C_guestCompleted, n);
+  if (errors > 0) countAdd(C_guestCompletionErrors, errors);
+  return n;
+}
+
+// @ts-ignore: decorator
+@inline function shadowEntry(cookie: u32): u32 {
+  return guestShadowBase + (cookie & (ringSlots - 1)) * SHADOW_ENTRY_SIZE;
+}
+
+function guestPost(budget: u32): u32 {
+  if (postingDone) return 0;
+  const inFlightRoom = ringSlots - (nextCookie - expectCookie);
+  let room = ringReserve(RING_GUEST_TX, budget < inFlightRoom ? budget : inFlightRoom);
+  if (room == 0) {
+    countAdd(C_guestRingFull, 1);
+    return 0;
+  }
+  const head = ringHead(RING_GUEST_TX);
+  let posted: u32 = 0;
+  let bytes: u64 = 0;
+  while (posted < room && !postingDone) {
+    const rec = arenaBase + cursor;
+    const len = load<u32>(rec);
+    if (len > guestRamBytes) {
+      countAdd(C_guestFramesSkipped, 1);
+      advanceCursor(len);
+      continue;
+    }
+    // Place the buffer; a frame that would cross the end of guest RAM starts again at 0.
+    let gpa = ramHead;
+    let need = len;
+    if (len > guestRamBytes - gpa) {
+      need += guestRamBytes - gpa;
+      gpa = 0;
+    }
+    if (need > guestRamBytes - ramUsed) {
+      countAdd(C_guestRamFull, 1);
+      break;
+    }
+    copyToGuest(gpa, rec + ARENA_RECORD_HEADER, len);
+    const cookie = nextCookie + posted;
+    const gd = ringSlot(RING_GUEST_TX, head + posted);
+    store<u32>(gd + D.GD_GPA, gpa);
+    store<u32>(gd + D.GD_LEN, len);
+    store<u32>(gd + D.GD_COOKIE, cookie);
+    writeOffloadHeader(gd);
+    store<u64>(gd + D.GD_TIMESTAMP, load<u64>(rec + 8));
+    store<u32>(shadowEntry(cookie), need);
+    ramUsed += need;
+    ramHead = gpa + len == guestRamBytes ? 0 : gpa + len;
+    bytes += len;
+    posted++;
+    advanceCursor(len);
+  }
+  ringPublish(RING_GUEST_TX, posted);
+  nextCookie += posted;
+  countAdd(C_guestPosted, posted);
+  countAdd(C_guestBytesPosted, bytes);
+  if (posted > 0) kickDevice();
+  return posted;
+}
+
+/** No offloads asked for yet: every descriptor carries a plain virtio_net_hdr. */
+function writeOffloadHeader(gd: u32): void {
+  store<u8>(gd + D.GD_FLAGS, 0);
+  store<u8>(gd + D.GD_GSO_TYPE, <u8>D.VIRTIO_NET_HDR_GSO_NONE);
+  store<u16>(gd + D.GD_HDR_LEN, 0);
+  store<u16>(gd + D.GD_GSO_SIZE, 0);
+  store<u16>(gd + D.GD_CSUM_START, 0);
+  store<u16>(gd + D.GD_CSUM_OFFSET, 0);
+  store<u16>(gd + 22, 0);
+}
+
+function advanceCursor(len: u32): void {
+  offered++;
+  countAdd(C_guestFramesOffered, 1);
+  cursor += ARENA_RECORD_HEADER + ((len + 7) & ~7);
+  if (cursor >= load<u32>(ARENA_BYTES)) {
+    cursor = 0;
+    loopsDone++;
+    if (loopsDone >= load<u32>(ARENA_LOOPS)) postingDone = true;
+  }
+  const limit = load<u64>(ARENA_LIMIT);
+  if (limit != 0 && offered >= limit) postingDone = true;
+}
+
+/** Notifies the device only if it said it is going to sleep (virtio's notification
+ *  suppression, virtio 1.2 §2.7.10): a sequentially consistent store of head by us and of the
+ *  sleeping flag by the device mean at least one of the two sees the other. */
+function kickDevice(): void {
+  if (atomic.load<u32>(STATE_DEVICE_SLEEPING) != 0) {
+    atomic.add<u32>(STATE_DEVICE_DOORBELL, 1);
+    atomic.notify(STATE_DEVICE_DOORBELL, 1);
+    countAdd(C_guestKicks, 1);
+  }
+}
+
+/** Can the guest post now, or is it waiting on completions? */
+function guestCanPost(): bool {
+  if (postingDone || nextCookie - expectCookie >= ringSlots) return false;
+  if (ringReserve(RING_GUEST_TX, 1) == 0) return false;
+  const len = load<u32>(arenaBase + cursor);
+  const need = len > guestRamBytes - ramHead ? len + guestRamBytes - ramHead : len;
+  return len > guestRamBytes || need <= guestRamBytes - ramUsed;
+}
+
+/** Arms the interrupt and re-checks (the enable_cb race of virtio: a completion published
+ *  just before the flag was set is seen here). Returns 1 if the guest may sleep now. */
+export function guestPrepareSleep(): u32 {
+  atomic.store<u32>(STATE_GUEST_SLEEPING, 1);
+  if (ringAvailable(RING_USED, 1) > 0 || guestCanPost() || (postingDone && nextCookie == expectCookie)) {
+    atomic.store<u32>(STATE_GUEST_SLEEPING, 0);
+    return 0;
+  }
+  return 1;
+}
+
+export function guestWoke(): void {
+  atomic.store<u32>(STATE_GUEST_SLEEPING, 0);
+}

@@ -1,0 +1,88 @@
+// Partial copy: how much of the front of a frame goes into the pre-translated pool buffer.
+//
+// Only a variable-length first part of each frame is copied (US 7,657,659 / 7,831,739); the
+// rest is sent from where it lies in guest memory through SG entries. The device parses and
+// transmits its own copy of the headers, so a guest that rewrites them after posting cannot
+// change what reaches the wire.
+//
+// Modes (P_copyMode):
+//   COPY_HEADERS  frames that fit a pool buffer are copied whole (no translation at all);
+//                 longer ones through the end of their L4 header, found by parsing the copy
+//   COPY_L3_10    the Ethernet header with its tags + the first 10 bytes of the IPv4 header
+//                 (through the protocol field): the patents' minimal form
+//   COPY_FIXED    the first P_copyBytes bytes
+//   COPY_FULL     the whole frame as far as a pool buffer holds it (the copy baseline)
+//   COPY_NONE     nothing: every byte is translated and referenced (the other baseline)
+
+import { POOL_DATA_SIZE } from "./layout";
+import { copyFromGuest } from "./guestmem";
+import { param, P_copyMode, P_copyBytes } from "./params";
+import { parseHeaders, PARSE_OK, PARSE_TRUNCATED, hdrTotalLen } from "./wire/headers";
+import { ethernetHeaderLen } from "./wire/ethernet";
+import { countAdd, C_unparsed } from "./counters";
+
+export const COPY_HEADERS: u32 = 0;
+export const COPY_L3_10: u32 = 1;
+export const COPY_FIXED: u32 = 2;
+export const COPY_FULL: u32 = 3;
+export const COPY_NONE: u32 = 4;
+
+// The first speculative copy in COPY_HEADERS: two cache lines hold Ethernet + IPv4 + TCP with
+// 12 bytes of options (66) and IPv6 + TCP (74) with room to spare; longer stacks copy again.
+const SPECULATIVE_COPY: u32 = 128;
+// What an unparsable frame gets instead (counted in copy.unparsed).
+export const FALLBACK_COPY: u32 = 64;
+const L3_10_BYTES: u32 = 10;
+
+// @ts-ignore: decorator
+@inline function min(a: u32, b: u32): u32 {
+  return a < b ? a : b;
+}
+
+/**
+ * Copies the first part of the frame at guest-physical [gpa, gpa + len) (already checked to
+ * lie in guest RAM, len > 0) into the pool buffer data at `dst`. Returns the bytes copied.
+ */
+export function copyFirstPart(dst: u32, gpa: u32, len: u32): u32 {
+  const mode = param(P_copyMode);
+  if (mode == COPY_HEADERS) return copyHeaders(dst, gpa, len);
+  if (mode == COPY_NONE) return 0;
+  let n: u32 = 0;
+  if (mode == COPY_FULL) n = min(len, POOL_DATA_SIZE);
+  else if (mode == COPY_FIXED) n = min(min(len, param(P_copyBytes)), POOL_DATA_SIZE);
+  else if (mode == COPY_L3_10) return copyL3Prefix(dst, gpa, len);
+  copyFromGuest(dst, gpa, n);
+  return n;
+}
+
+function copyHeaders(dst: u32, gpa: u32, len: u32): u32 {
+  if (len <= POOL_DATA_SIZE) {
+    copyFromGuest(dst, gpa, len);
+    return len;
+  }
+  let have = SPECULATIVE_COPY;
+  copyFromGuest(dst, gpa, have);
+  let r = parseHeaders(dst, have);
+  if (r == PARSE_TRUNCATED) {
+    copyFromGuest(dst + have, gpa + have, POOL_DATA_SIZE - have);
+    have = POOL_DATA_SIZE;
+    r = parseHeaders(dst, have);
+  }
+  if (r != PARSE_OK) {
+    countAdd(C_unparsed, 1);
+    return FALLBACK_COPY;
+  }
+  return hdrTotalLen;
+}
+
+function copyL3Prefix(dst: u32, gpa: u32, len: u32): u32 {
+  // Copy enough for two tags + 10 bytes of IP (32), then cut back to what the frame holds.
+  const probe = min(len, 32);
+  copyFromGuest(dst, gpa, probe);
+  const l2 = ethernetHeaderLen(dst, probe);
+  if (l2 == 0) {
+    countAdd(C_unparsed, 1);
+    return probe;
+  }
+  return min(len, l2 + L3_10_BYTES);
+}

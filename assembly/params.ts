@@ -1,0 +1,29 @@
+// Run parameters: written by the host (setParam) before any worker starts, read-only after.
+// Every `P_<name>` export is a parameter id; the host sets them by name.
+
+import { PARAMS_BASE } from "./layout";
+
+export const P_mtu: u32 = 0; // largest L3 packet on the wire (bytes); Ethernet adds its header
+export const P_copyMode: u32 = 1; // COPY_* in hdrcopy.ts
+export const P_copyBytes: u32 = 2; // N for COPY_FIXED
+export const P_wireDiscard: u32 = 3; // 1: the wire sink only counts (no capture consumer)
+export const P_coalescePolicy: u32 = 4; // POLICY_* in coalesce.ts
+export const P_coalesceCount: u32 = 5; // count:N — completions per interrupt
+export const P_coalesceThreshold: u32 = 6; // adaptive: commands-in-flight threshold
+export const P_coalesceRatio: u32 = 7; // adaptive: in-flight commands per delivered interrupt
+export const P_coalesceUsecs: u32 = 8; // count:N,usecs:U — the timer's period
+export const P_slowdownNs: u32 = 9; // test/benchmark-gate support: extra work per frame (0: none)
+export const P_COUNT: u32 = 32;
+
+// @ts-ignore: decorator
+@inline export function param(id: u32): u32 {
+  return load<u32>(PARAMS_BASE + (id << 2));
+}
+
+export function setParam(id: u32, value: u32): void {
+  if (id < P_COUNT) store<u32>(PARAMS_BASE + (id << 2), value);
+}
+
+export function getParam(id: u32): u32 {
+  return id < P_COUNT ? param(id) : 0;
+}

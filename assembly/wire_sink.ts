@@ -1,0 +1,100 @@
+// The wire: a byte ring of transmitted frames, from the NIC (producer, device thread) to the
+// host's capture writer (consumer, main thread).
+//
+// Record: [u32 length][u32 reserved][u64 timestamp ns][length bytes, padded to 8]. A record
+// never wraps: when one does not fit before the end, the producer writes WIRE_WRAP where its
+// header would go and starts again at offset 0. Head and tail are free-running byte counts.
+//
+// Full-ring policy: backpressure. wireReserve returns 0 and the NIC keeps the descriptor for
+// its next turn. In discard mode (P_wireDiscard, no --out) nobody reads the wire: the NIC still
+// writes every byte (the DMA a real NIC does) and the tail simply follows the head.
+//
+// Publication: the NIC reserves and fills any number of records, then publishes them all with
+// one atomic store of head (wirePublish), once per burst.
+
+import { STATE_WIRE, STATE_WIRE_CONSUMER, wireBase, wireBytes } from "./layout";
+import { param, P_wireDiscard } from "./params";
+import { countAdd, C_wireFull } from "./counters";
+
+export const WIRE_RECORD_HEADER: u32 = 16;
+export const WIRE_WRAP: u32 = 0xffffffff;
+const W_HEAD: u32 = STATE_WIRE + 0;
+const W_CACHED_TAIL: u32 = STATE_WIRE + 4;
+const W_TAIL: u32 = STATE_WIRE_CONSUMER + 0;
+
+let localHead: u32 = 0; // head including records reserved but not yet published
+let openRecord: u32 = 0; // address of the record being filled (0: none)
+let openHead: u32 = 0; // localHead before the open record was reserved (for wireAbort)
+
+export function wireInit(): void {
+  atomic.store<u32>(W_HEAD, 0);
+  store<u32>(W_CACHED_TAIL, 0);
+  atomic.store<u32>(W_TAIL, 0);
+}
+
+/** Called by the NIC before its burst: picks up the published head. */
+export function wireBegin(): void {
+  localHead = load<u32>(W_HEAD);
+  openRecord = 0;
+}
+
+/** Reserves room for a frame of `len` bytes; returns the address to write it at, or 0 when
+ *  the ring is full (backpressure). len must be at most wireBytes / 4. */
+export function wireReserve(len: u32): u32 {
+  const need = WIRE_RECORD_HEADER + ((len + 7) & ~7);
+  const pos = localHead & (wireBytes - 1);
+  const toEnd = wireBytes - pos;
+  const total = need <= toEnd ? need : toEnd + need;
+  if (param(P_wireDiscard) == 0) {
+    let free = wireBytes - (localHead - load<u32>(W_CACHED_TAIL));
+    if (free < total) {
+      store<u32>(W_CACHED_TAIL, atomic.load<u32>(W_TAIL));
+      free = wireBytes - (localHead - load<u32>(W_CACHED_TAIL));
+      if (free < total) {
+        countAdd(C_wireFull, 1);
+        return 0;
+      }
+    }
+  }
+  openHead = localHead;
+  let at = pos;
+  if (need > toEnd) {
+    store<u32>(wireBase + pos, WIRE_WRAP);
+    localHead += toEnd;
+    at = 0;
+  }
+  openRecord = wireBase + at;
+  store<u32>(openRecord, len);
+  store<u32>(openRecord + 4, 0);
+  localHead += need;
+  return openRecord + WIRE_RECORD_HEADER;
+}
+
+/** Finishes the open record: its timestamp, and it becomes part of the next publish. */
+export function wireCommit(timestampNs: u64): void {
+  store<u64>(openRecord + 8, timestampNs);
+  openRecord = 0;
+}
+
+/** Gives back the open record (the frame was refused after all). */
+export function wireAbort(): void {
+  localHead = openHead;
+  openRecord = 0;
+}
+
+/** Publishes every committed record: one atomic store. */
+export function wirePublish(): void {
+  atomic.store<u32>(W_HEAD, localHead);
+  if (param(P_wireDiscard) != 0) atomic.store<u32>(W_TAIL, localHead);
+}
+
+// ---- host (consumer) side ----
+export function wireHead(): u32 {
+  return atomic.load<u32>(W_HEAD);
+}
+export function wireTail(): u32 {
+  return atomic.load<u32>(W_TAIL);
+}
+export function wireSetTail(tail: u32): void {
+  atomic.store<u32>(W_TAIL, tail);
+}
