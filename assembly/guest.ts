@@ -197,3 +197,8 @@ export function guestPrepareSleep(): u32 {
 export function guestWoke(): void {
   atomic.store<u32>(STATE_GUEST_SLEEPING, 0);
 }
+
+/** Graceful stop (SIGINT, --duration): post nothing more; in-flight frames still complete. */
+export function guestStopPosting(): void {
+  postingDone = true;
+}

@@ -14,7 +14,7 @@ export * from "./counters";
 export * from "./params";
 export { ringReserve, ringPublish, ringAvailable, ringRelease, ringCount, ringFullEvents,
   ringBursts, ringResetAt, ringInit, ringHead, ringTail, ringSlot } from "./ring";
-export { guestInit, guestStep, guestPrepareSleep, guestWoke, guestInFlight,
+export { guestInit, guestStep, guestPrepareSleep, guestWoke, guestInFlight, guestStopPosting,
   ARENA_RECORD_HEADER, ARENA_BYTES, ARENA_FRAMES, ARENA_LOOPS, ARENA_LIMIT } from "./guest";
 export { deviceStep, devicePrepareSleep, deviceWoke } from "./device";
 export { translateStage, checkGuestRange } from "./translate";

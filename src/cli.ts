@@ -1,0 +1,176 @@
+// vnic's command line: parse flags, call down, map outcomes to exit codes. Nothing else.
+//
+// Exit codes: 0 success; 1 the run failed or its books did not balance; 2 bad input (usage,
+// an unreadable or corrupt capture).
+
+import { parseArgs } from "node:util";
+import { CaptureError } from "./capture/index.js";
+import { DatapathError } from "./datapath.js";
+import { parseCopyMode, COPY_MODES_HELP } from "./copy-options.js";
+import { replay } from "./replay.js";
+import { checkBooks, jsonReport, textReport } from "./report.js";
+
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
+class UsageError extends Error {}
+
+const MAIN_HELP = `vnic — a virtual-NIC transmit datapath in WebAssembly over shared memory
+
+Usage: vnic <command> [options]
+
+Commands:
+  replay CAPTURE   replay a capture through the datapath (vnic replay --help)
+  gen              generate a capture (vnic gen --help)
+
+Options:
+  -h, --help       this text
+`;
+
+const REPLAY_HELP = `Usage: vnic replay CAPTURE [options]
+
+Replays CAPTURE (pcap or pcapng, Ethernet) through the datapath: a guest thread copies each
+frame into guest memory and posts it; a device thread translates, copies the headers into
+pre-translated buffers, transmits and completes. Prints tcpreplay's summary lines, the
+datapath's counters, and checks its books (exit 1 if they do not balance).
+
+Options:
+  --out FILE         write the transmitted frames to FILE (pcap; nanosecond pcap when the
+                     input had nanosecond timestamps)
+  --mtu N            largest IP packet on the wire, bytes (default 1500); longer frames are
+                     dropped with reason "oversize"
+  --copy MODE        ${COPY_MODES_HELP}
+  --loop N           replay the capture N times (default 1)
+  --limit N          stop after N frames (default: no limit)
+  --json             print one JSON object instead of text (keys in README.md)
+  --budget N         descriptors per stage step (default 32)
+  --ring-slots N     slots per ring, a power of two (default 1024)
+  --guest-ram MIB    guest RAM in MiB (default 64)
+  --seed N           seed of the guest page-table shuffle (default 24301)
+  --debug-core       use the debug build of the core (assertions on)
+  -h, --help         this text
+
+Ctrl-C stops posting, lets in-flight frames complete, prints the summary so far, and leaves
+a finished output capture.
+`;
+
+function intOption(v: string | undefined, name: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return def;
+  if (!/^\d+$/.test(v)) throw new UsageError(`${name} takes a whole number, not "${v}"`);
+  const n = Number(v);
+  if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}, not ${n}`);
+  return n;
+}
+
+async function replayCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      out: { type: "string" },
+      mtu: { type: "string" },
+      copy: { type: "string" },
+      loop: { type: "string" },
+      limit: { type: "string" },
+      json: { type: "boolean" },
+      budget: { type: "string" },
+      "ring-slots": { type: "string" },
+      "guest-ram": { type: "string" },
+      seed: { type: "string" },
+      "debug-core": { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(REPLAY_HELP);
+    return EXIT_OK;
+  }
+  if (positionals.length !== 1) throw new UsageError(`replay takes one capture file (got ${positionals.length}); see vnic replay --help`);
+  let copy;
+  try {
+    copy = parseCopyMode(values.copy ?? "headers");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const ringSlots = intOption(values["ring-slots"], "--ring-slots", 1024, 2, 65536);
+  if ((ringSlots & (ringSlots - 1)) !== 0) throw new UsageError(`--ring-slots must be a power of two, not ${ringSlots}`);
+  const params = { mtu: intOption(values.mtu, "--mtu", 1500, 68, 65535), ...copy };
+  let stopRequested = false;
+  const facts = await replay({
+    capture: positionals[0],
+    out: values.out,
+    params,
+    loops: intOption(values.loop, "--loop", 1, 1),
+    limit: intOption(values.limit, "--limit", 0),
+    config: {
+      budget: intOption(values.budget, "--budget", 32, 1, 4096),
+      ringSlots,
+      guestRamBytes: intOption(values["guest-ram"], "--guest-ram", 64, 1, 2048) << 20,
+      pageSeed: intOption(values.seed, "--seed", 24301, 0, 0xffffffff),
+      flavor: values["debug-core"] ? "debug" : "release",
+    },
+    onStart: (dp) => {
+      process.once("SIGINT", () => {
+        stopRequested = true;
+        process.stderr.write("\nvnic: interrupted; finishing frames in flight\n");
+        dp.requestStop("drain");
+      });
+    },
+  });
+  process.stdout.write((values.json ? JSON.stringify(jsonReport(facts), null, 2) : textReport(facts)) + "\n");
+  if (stopRequested) return 130;
+  return checkBooks(facts).balanced ? EXIT_OK : EXIT_FAILED;
+}
+
+async function genCommand(argv: string[]): Promise<number> {
+  // src/gen.ts (the capture generator) is loaded only when asked for.
+  const genModule: string = "./gen.js";
+  const { runGen } = (await import(genModule)) as { runGen: (argv: string[]) => Promise<number> };
+  return runGen(argv);
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case "replay":
+        return await replayCommand(rest);
+      case "gen":
+        return await genCommand(rest);
+      case undefined:
+      case "-h":
+      case "--help":
+      case "help":
+        process.stdout.write(MAIN_HELP);
+        return command === undefined ? EXIT_BAD_INPUT : EXIT_OK;
+      default:
+        throw new UsageError(`unknown command "${command}"; see vnic --help`);
+    }
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof CaptureError) {
+    process.stderr.write(`vnic: ${e.message}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
+    process.stderr.write(`vnic: ${(e as Error).message}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  if ((e as { code?: string }).code === "ENOENT" || (e as { code?: string }).code === "EISDIR" || (e as { code?: string }).code === "EACCES") {
+    process.stderr.write(`vnic: ${(e as Error).message}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  if (e instanceof DatapathError) {
+    process.stderr.write(`vnic: ${e.message}\n`);
+    const c = e.counters.counters;
+    process.stderr.write(`vnic: counters so far: posted ${c.guestPosted}, completed ${c.guestCompleted}, wire frames ${c.wireFrames}\n`);
+    return EXIT_FAILED;
+  }
+  process.stderr.write(`vnic: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
+  return EXIT_FAILED;
+}

@@ -1,0 +1,256 @@
+// Builds the shared memory, places the capture in its arena, starts the two stage workers,
+// drains the wire, watches the workers, and stops them. One Datapath is one run.
+//
+// Threads: piscina runs exactly two long-lived tasks (guest, device) on two threads that stay
+// up for the run (minThreads = maxThreads = 2, idleTimeout Infinity); the shared memory and the
+// compiled module travel in workerData, shared, not copied. The main thread only drains the
+// wire into the capture writer (when there is one) and waits.
+//
+// Failure: a task that throws (or a worker that dies) rejects its promise; the run then sets
+// the stop flag, wakes the other stage, waits at most STOP_GRACE_MS for it, destroys the pool
+// and throws a DatapathError naming the failed stage, with the counters up to that point.
+
+import path from "node:path";
+import { Piscina } from "piscina";
+import { Core, CoreFlavor, DEFAULT_PLAN, createCore, projectRoot } from "./core.js";
+import type { StageResult, StageTask, StageName } from "./workers/stage.js";
+import { readCounters, CounterSnapshot } from "./counters.js";
+import { STOP_DRAIN, STOP_NOW } from "./stop.js";
+
+export const ARENA_RECORD_HEADER = 16;
+const STOP_GRACE_MS = 1000;
+
+const DRAIN_IDLE_MS = 1;
+
+export interface DatapathConfig {
+  guestRamBytes: number;
+  ringSlots: number;
+  wireBytes: number;
+  pageSeed: number;
+  /** Descriptors per stage step. */
+  budget: number;
+  flavor: CoreFlavor;
+  /** Core run parameters by name (see assembly/params.ts: mtu, copyMode, …). */
+  params: Record<string, number>;
+  /** Passes over the capture. */
+  loops: number;
+  /** Frames to post in all (0: no limit). */
+  limit: number;
+}
+
+export const DEFAULT_CONFIG: DatapathConfig = {
+  ...DEFAULT_PLAN,
+  pageSeed: 0x5eed,
+  budget: 32,
+  flavor: "release",
+  params: { mtu: 1500 },
+  loops: 1,
+  limit: 0,
+};
+
+export type WireFrameSink = (data: Uint8Array, tsNs: bigint) => void;
+
+export interface RunResult {
+  elapsedSeconds: number;
+  guest: StageResult;
+  device: StageResult;
+  counters: CounterSnapshot;
+}
+
+export class DatapathError extends Error {
+  constructor(
+    readonly stage: StageName | "host",
+    readonly cause: unknown,
+    readonly counters: CounterSnapshot,
+  ) {
+    super(`${stage} stage failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "DatapathError";
+  }
+}
+
+/** Bytes an arena needs for frames of the given captured lengths. */
+export function arenaRecordBytes(len: number): number {
+  return ARENA_RECORD_HEADER + ((len + 7) & ~7);
+}
+
+export class Datapath {
+  readonly core: Core;
+  readonly config: DatapathConfig;
+  /** Set once someone asked for a graceful stop (the run then ends early, books still kept). */
+  drainRequested = false;
+  private arenaAt = 0;
+  private arenaFrames = 0;
+  private readonly arenaBase: number;
+  private readonly arenaLimit: number;
+
+  constructor(arenaBytes: number, config: Partial<DatapathConfig> = {}) {
+    this.config = { ...DEFAULT_CONFIG, ...config, params: { ...DEFAULT_CONFIG.params, ...config.params } };
+    const c = this.config;
+    this.core = createCore(
+      { guestRamBytes: c.guestRamBytes, ringSlots: c.ringSlots, wireBytes: c.wireBytes, arenaBytes: Math.max(arenaBytes, 8) },
+      c.flavor,
+    );
+    this.core.exports.initDatapath(c.pageSeed);
+    for (const [name, value] of Object.entries(c.params)) this.core.setParam(name, value);
+    this.arenaBase = this.core.constant("arenaBase");
+    this.arenaLimit = arenaBytes;
+  }
+
+  /** Appends one frame to the capture arena (before run()). */
+  placeFrame(data: Uint8Array, tsNs: bigint, origLen = data.length): void {
+    const need = arenaRecordBytes(data.length);
+    if (this.arenaAt + need > this.arenaLimit) throw new Error("vnic: capture arena overflow (sized too small)");
+    const at = this.arenaBase + this.arenaAt;
+    const view = this.core.view;
+    view.setUint32(at, data.length, true);
+    view.setUint32(at + 4, origLen, true);
+    view.setBigUint64(at + 8, tsNs, true);
+    this.core.u8.set(data, at + ARENA_RECORD_HEADER);
+    this.arenaAt += need;
+    this.arenaFrames++;
+  }
+
+  get framesPlaced(): number {
+    return this.arenaFrames;
+  }
+
+  counters(): CounterSnapshot {
+    return readCounters(this.core);
+  }
+
+  /**
+   * Asks a running datapath to stop. "drain": the guest posts nothing more but waits for what
+   * it has in flight, so the books still balance (SIGINT, --duration). "now": both stages leave
+   * their loops at once (the guest finished, or a stage failed).
+   */
+  requestStop(mode: "drain" | "now"): void {
+    if (mode === "drain") this.drainRequested = true;
+    const i32 = new Int32Array(this.core.memory.buffer);
+    const stop = this.core.constant("STATE_STOP") >> 2;
+    Atomics.store(i32, stop, Math.max(Atomics.load(i32, stop), mode === "now" ? STOP_NOW : STOP_DRAIN));
+    for (const bell of ["STATE_GUEST_DOORBELL", "STATE_DEVICE_DOORBELL"]) {
+      const i = this.core.constant(bell) >> 2;
+      Atomics.add(i32, i, 1);
+      Atomics.notify(i32, i);
+    }
+  }
+
+  /**
+   * Runs the capture through the datapath. With a sink, every wire frame is handed to it (in
+   * order, on the main thread); without one the wire only counts.
+   */
+  async run(sink?: WireFrameSink, stageOptions: Partial<Record<StageName, Partial<StageTask>>> = {}): Promise<RunResult> {
+    const x = this.core.exports;
+    const view = this.core.view;
+    view.setUint32(this.core.constant("ARENA_BYTES"), this.arenaAt, true);
+    view.setUint32(this.core.constant("ARENA_FRAMES"), this.arenaFrames, true);
+    view.setUint32(this.core.constant("ARENA_LOOPS"), this.config.loops, true);
+    view.setBigUint64(this.core.constant("ARENA_LIMIT"), BigInt(this.config.limit), true);
+    this.core.setParam("wireDiscard", sink ? 0 : 1);
+
+    const pool = new Piscina({
+      filename: path.join(projectRoot(), "dist", "src", "workers", "stage.js"),
+      minThreads: 2,
+      maxThreads: 2,
+      idleTimeout: Infinity,
+      concurrentTasksPerWorker: 1,
+      workerData: { memory: this.core.memory, module: this.core.module },
+    });
+    const drainer = sink ? new WireDrainer(this.core, sink) : undefined;
+    const settled = { guest: false, device: false };
+    let failure: DatapathError | undefined;
+    const launch = (stage: StageName) =>
+      (pool.run({ stage, budget: this.config.budget, ...stageOptions[stage] } satisfies StageTask) as Promise<StageResult>)
+        .then((r) => {
+          settled[stage] = true;
+          return r;
+        })
+        .catch((err: unknown) => {
+          settled[stage] = true;
+          failure ??= new DatapathError(stage, err, this.counters());
+          this.requestStop("now");
+          return undefined;
+        });
+    try {
+      const device = launch("device");
+      const guest = launch("guest").then((r) => {
+        this.requestStop("now"); // the guest is done (or failed): the device has nothing left to do
+        return r;
+      });
+      while (!(settled.guest && settled.device)) {
+        const moved = drainer?.drain() ?? 0;
+        if (moved === 0) await sleep(DRAIN_IDLE_MS);
+        if (failure && !(settled.guest && settled.device)) {
+          await Promise.race([Promise.all([guest, device]), sleep(STOP_GRACE_MS)]);
+          break;
+        }
+      }
+      drainer?.drain();
+      if (failure) throw failure;
+      const [g, d] = await Promise.all([guest, device]);
+      const startUs = g!.startUs;
+      const endUs = g!.endUs;
+      return { elapsedSeconds: (endUs - startUs) / 1e6, guest: g!, device: d!, counters: this.counters() };
+    } finally {
+      await pool.destroy().catch(() => undefined);
+    }
+  }
+}
+
+/** Main-thread consumer of the wire ring (see assembly/wire_sink.ts for the record format). */
+class WireDrainer {
+  private readonly base: number;
+  private readonly size: number;
+  private readonly wrap: number;
+  private readonly header: number;
+  private readonly deviceSleeping: number;
+  private readonly deviceBell: number;
+
+  constructor(
+    private readonly core: Core,
+    private readonly sink: WireFrameSink,
+  ) {
+    this.base = core.constant("wireBase");
+    this.size = core.constant("wireBytes");
+    this.wrap = core.constant("WIRE_WRAP");
+    this.header = core.constant("WIRE_RECORD_HEADER");
+    this.deviceSleeping = core.constant("STATE_DEVICE_SLEEPING") >> 2;
+    this.deviceBell = core.constant("STATE_DEVICE_DOORBELL") >> 2;
+  }
+
+  /** Hands every published record to the sink; returns how many frames it moved. */
+  drain(): number {
+    const x = this.core.exports;
+    const head = x.wireHead() >>> 0;
+    let tail = x.wireTail() >>> 0;
+    if (head === tail) return 0;
+    const view = this.core.view;
+    const u8 = this.core.u8;
+    let frames = 0;
+    while (tail !== head) {
+      const pos = tail & (this.size - 1);
+      const len = view.getUint32(this.base + pos, true);
+      if (len === this.wrap) {
+        tail = (tail + this.size - pos) >>> 0;
+        continue;
+      }
+      const ts = view.getBigUint64(this.base + pos + 8, true);
+      const at = this.base + pos + this.header;
+      this.sink(u8.subarray(at, at + len), ts);
+      tail = (tail + this.header + ((len + 7) & ~7)) >>> 0;
+      frames++;
+    }
+    x.wireSetTail(tail);
+    // The NIC may have stopped on a full wire and gone to sleep: room is free again.
+    const i32 = new Int32Array(this.core.memory.buffer);
+    if (Atomics.load(i32, this.deviceSleeping) !== 0) {
+      Atomics.add(i32, this.deviceBell, 1);
+      Atomics.notify(i32, this.deviceBell);
+    }
+    return frames;
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

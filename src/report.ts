@@ -1,0 +1,138 @@
+// What a replay prints: tcpreplay's two summary lines (same wording, so existing scripts keep
+// working), the datapath's counters, and the books. Also the JSON form (keys in README).
+
+import type { CounterSnapshot } from "./counters.js";
+import { totalDrops } from "./counters.js";
+
+/** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
+export const ETHERNET_OVERHEAD = 24;
+
+export interface ReplayFacts {
+  capture: string;
+  framesInCapture: number;
+  loops: number;
+  elapsedSeconds: number;
+  snapshot: CounterSnapshot;
+  /** Output capture, if any. */
+  out?: string;
+  /** True when the run was cut short on purpose (SIGINT, --limit, --duration). */
+  interrupted?: boolean;
+}
+
+export interface Books {
+  balanced: boolean;
+  /** One line per check that failed. */
+  problems: string[];
+}
+
+/**
+ * The run's own accounting: every frame taken from the capture was posted or skipped; every
+ * posted descriptor completed; every completion is a transmitted packet or a named drop.
+ */
+export function checkBooks(f: ReplayFacts): Books {
+  const c = f.snapshot.counters;
+  const dropped = totalDrops(f.snapshot);
+  const problems: string[] = [];
+  const expect = (ok: boolean, what: string) => ok || problems.push(what);
+  expect(c.guestFramesOffered === c.guestPosted + c.guestFramesSkipped,
+    `frames taken ${c.guestFramesOffered} != posted ${c.guestPosted} + skipped ${c.guestFramesSkipped}`);
+  expect(c.guestPosted === c.guestCompleted, `descriptors posted ${c.guestPosted} != completed ${c.guestCompleted}`);
+  expect(c.deviceCompleted === c.guestCompleted, `device completions ${c.deviceCompleted} != guest completions ${c.guestCompleted}`);
+  expect(c.guestCompleted === c.devicePackets + dropped,
+    `completed ${c.guestCompleted} != transmitted ${c.devicePackets} + dropped ${dropped}`);
+  expect(c.guestOutOfOrder === 0n, `${c.guestOutOfOrder} completions arrived out of order`);
+  if (!f.interrupted) {
+    const expected = BigInt(f.framesInCapture) * BigInt(f.loops);
+    expect(c.guestFramesOffered === expected, `frames taken ${c.guestFramesOffered} != capture frames ${f.framesInCapture} × loops ${f.loops}`);
+  }
+  return { balanced: problems.length === 0, problems };
+}
+
+export function rates(f: ReplayFacts) {
+  const c = f.snapshot.counters;
+  const s = f.elapsedSeconds > 0 ? f.elapsedSeconds : Number.NaN;
+  const frames = Number(c.wireFrames);
+  const bytes = Number(c.wireBytes);
+  return {
+    pps: frames / s,
+    bps: bytes / s,
+    mbps: (bytes * 8) / s / 1e6,
+    wireGbps: (bytes * 8) / s / 1e9,
+    wireGbpsWithOverhead: ((bytes + frames * ETHERNET_OVERHEAD) * 8) / s / 1e9,
+  };
+}
+
+/** The JSON report: the keys documented in README.md. */
+export function jsonReport(f: ReplayFacts) {
+  const c = f.snapshot.counters;
+  const r = rates(f);
+  const books = checkBooks(f);
+  const n = (v: bigint) => Number(v);
+  const delivered = n(c.interrupts);
+  return {
+    capture: f.capture,
+    out: f.out ?? null,
+    packets: {
+      read: f.framesInCapture,
+      offered: n(c.guestFramesOffered),
+      posted: n(c.guestPosted),
+      completed: n(c.guestCompleted),
+      transmitted: n(c.devicePackets),
+      skipped: n(c.guestFramesSkipped),
+    },
+    wire: { frames: n(c.wireFrames), bytes: n(c.wireBytes) },
+    dropped: {
+      total: n(totalDrops(f.snapshot)),
+      ...Object.fromEntries(Object.entries(f.snapshot.drops).map(([k, v]) => [k, n(v)])),
+    },
+    rate: { pps: r.pps, mbps: r.mbps, wireGbps: r.wireGbps, wireGbpsWithOverhead: r.wireGbpsWithOverhead },
+    copy: {
+      bytesCopied: n(c.bytesCopied),
+      bytesReferenced: n(c.bytesReferenced),
+      translations: n(c.translations),
+      translationsAvoided: n(c.translationsAvoided),
+      unparsed: n(c.unparsed),
+    },
+    interrupts: {
+      delivered,
+      wakeups: n(c.wakeups),
+      completionsPerInterrupt: delivered > 0 ? n(c.deviceCompleted) / delivered : 0,
+      stranded: n(c.stranded),
+    },
+    elapsedSeconds: f.elapsedSeconds,
+    books: { balanced: books.balanced, problems: books.problems },
+  };
+}
+
+const fmtInt = (v: bigint | number) => v.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+
+/** tcpreplay's two lines, then ours. */
+export function textReport(f: ReplayFacts): string {
+  const c = f.snapshot.counters;
+  const r = rates(f);
+  const j = jsonReport(f);
+  const lines = [
+    `Actual: ${c.wireFrames} packets (${c.wireBytes} bytes) sent in ${f.elapsedSeconds.toFixed(6)} seconds`,
+    `Rated: ${r.bps.toFixed(1)} Bps, ${r.mbps.toFixed(2)} Mbps, ${r.pps.toFixed(2)} pps`,
+    ``,
+    `Datapath: ${fmtInt(j.packets.posted)} descriptors posted, ${fmtInt(j.packets.completed)} completed, ` +
+      `${fmtInt(j.packets.transmitted)} transmitted as ${fmtInt(j.wire.frames)} wire frames ` +
+      `(${(r.pps / 1e6).toFixed(2)} Mpps, ${r.wireGbps.toFixed(2)} Gbit/s; ${r.wireGbpsWithOverhead.toFixed(2)} with preamble+IFG+FCS)`,
+    `Copy: ${fmtInt(j.copy.bytesCopied)} bytes copied into pre-translated buffers, ${fmtInt(j.copy.bytesReferenced)} referenced, ` +
+      `${fmtInt(j.copy.translations)} page translations, ${fmtInt(j.copy.translationsAvoided)} frames needed none, ${fmtInt(j.copy.unparsed)} unparsed`,
+    `Interrupts: ${fmtInt(j.interrupts.delivered)} delivered (${j.interrupts.completionsPerInterrupt.toFixed(2)} completions each), ` +
+      `${fmtInt(j.interrupts.wakeups)} woke the guest, ${j.interrupts.stranded} stranded`,
+  ];
+  const drops = Object.entries(j.dropped).filter(([k, v]) => k !== "total" && v > 0);
+  lines.push(`Dropped: ${fmtInt(j.dropped.total)}` + (drops.length ? ` (${drops.map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ")})` : ""));
+  if (j.packets.skipped > 0) lines.push(`Skipped by the guest (larger than guest RAM): ${fmtInt(j.packets.skipped)}`);
+  if (f.out) lines.push(`Wrote ${fmtInt(j.wire.frames)} frames to ${f.out}`);
+  const books = checkBooks(f);
+  lines.push(
+    books.balanced
+      ? `Books: balanced (taken ${fmtInt(j.packets.offered)} = posted ${fmtInt(j.packets.posted)} + skipped ${j.packets.skipped}; ` +
+          `completed ${fmtInt(j.packets.completed)} = transmitted ${fmtInt(j.packets.transmitted)} + dropped ${fmtInt(j.dropped.total)})`
+      : `Books: UNBALANCED: ${books.problems.join("; ")}`,
+  );
+  return lines.join("\n");
+}

@@ -1,0 +1,97 @@
+// A piscina worker that runs one long-lived stage loop over the shared memory: the guest
+// driver or the device. The loops are thin: all per-frame work is in the core's step
+// functions; this file only spins, sleeps and stops.
+//
+// Sleeping (DESIGN.md §3): after SPIN_TURNS turns without work, the loop reads its doorbell,
+// says it is going to sleep (the core sets its sleeping flag and re-checks its input), and
+// waits on the doorbell. The other side bumps the doorbell and notifies only when it sees the
+// flag, so a wake-up is never lost; the wait still times out now and then to check the stop
+// flag, which the host sets to end the run (or when the other stage failed).
+
+import { workerData } from "node:worker_threads";
+import { attachCore, Core } from "../core.js";
+import { STOP_DRAIN, STOP_NOW } from "../stop.js";
+
+export type StageName = "guest" | "device";
+
+export interface StageTask {
+  stage: StageName;
+  /** Descriptors per step (a burst). */
+  budget: number;
+  /** Test support: throw after this many steps (to exercise failure handling). */
+  failAfterSteps?: number;
+}
+
+export interface StageResult {
+  stage: StageName;
+  /** Milliseconds from the first step to the last (performance.now of this thread). */
+  elapsedMs: number;
+  steps: number;
+  sleeps: number;
+  /** Whole-run wall clock in µs since the epoch, for the host's rate computation. */
+  startUs: number;
+  endUs: number;
+}
+
+const SPIN_TURNS = 64;
+// A busy stage still looks at the stop flag every STOP_CHECK_STEPS steps.
+const STOP_CHECK_STEPS = 256;
+const SLEEP_TIMEOUT_MS = 20;
+
+let core: Core | undefined;
+function getCore(): Core {
+  core ??= attachCore(workerData.module, workerData.memory);
+  return core;
+}
+
+function nowUs(): number {
+  return (performance.timeOrigin + performance.now()) * 1000;
+}
+
+export default function runStage(task: StageTask): StageResult {
+  const c = getCore();
+  const x = c.exports;
+  const i32 = new Int32Array(c.memory.buffer);
+  const stopIndex = c.constant("STATE_STOP") >> 2;
+  const isGuest = task.stage === "guest";
+  const bellIndex = c.constant(isGuest ? "STATE_GUEST_DOORBELL" : "STATE_DEVICE_DOORBELL") >> 2;
+  const step: (budget: number) => number = isGuest ? x.guestStep : x.deviceStep;
+  const prepareSleep: () => number = isGuest ? x.guestPrepareSleep : x.devicePrepareSleep;
+  const woke: () => void = isGuest ? x.guestWoke : x.deviceWoke;
+  if (isGuest) x.guestInit();
+
+  const t0 = performance.now();
+  const startUs = nowUs();
+  let steps = 0;
+  let sleeps = 0;
+  let idle = 0;
+  for (;;) {
+    const work = step(task.budget);
+    steps++;
+    if (task.failAfterSteps !== undefined && steps >= task.failAfterSteps) {
+      throw new Error(`injected failure after ${steps} steps`);
+    }
+    if (work < 0) break; // the guest has posted everything and seen every completion
+    if (work > 0 && steps % STOP_CHECK_STEPS !== 0) {
+      idle = 0;
+      continue;
+    }
+    const stop = Atomics.load(i32, stopIndex);
+    if (stop === STOP_NOW) break;
+    if (stop === STOP_DRAIN && isGuest) x.guestStopPosting();
+    if (work > 0) continue;
+    if (++idle < SPIN_TURNS) continue;
+    idle = 0;
+    const bell = Atomics.load(i32, bellIndex);
+    if (prepareSleep() !== 0) {
+      sleeps++;
+      Atomics.wait(i32, bellIndex, bell, SLEEP_TIMEOUT_MS);
+      woke();
+    } else {
+      // Work is pending but blocked (e.g. the wire is full and the host is draining it):
+      // yield the core briefly instead of spinning against the host thread.
+      Atomics.wait(i32, bellIndex, bell, 0.05);
+    }
+  }
+  return { stage: task.stage, elapsedMs: performance.now() - t0, steps, sleeps, startUs, endUs: nowUs() };
+}
