@@ -11,10 +11,12 @@
 //   COPY_L3_10    the Ethernet header with its tags + the first 10 bytes of the IPv4 header
 //                 (through the protocol field): the patents' minimal form
 //   COPY_FIXED    the first P_copyBytes bytes
-//   COPY_FULL     the whole frame as far as a pool buffer holds it (the copy baseline)
+//   COPY_FULL     the whole frame, into the slot's 2 KiB bounce buffer (the copy baseline; a
+//                 longer frame copies its first 2 KiB and references the rest)
 //   COPY_NONE     nothing: every byte is translated and referenced (the other baseline)
 
-import { POOL_DATA_SIZE } from "./layout";
+import { BOUNCE_SIZE, POOL_DATA_SIZE, bounceBase, ringSlots } from "./layout";
+import { poolBuffer, poolData } from "./pool";
 import { copyFromGuest } from "./guestmem";
 import { param, P_copyMode, P_copyBytes } from "./params";
 import { parseHeaders, PARSE_OK, PARSE_TRUNCATED, hdrTotalLen } from "./wire/headers";
@@ -39,19 +41,29 @@ const L3_10_BYTES: u32 = 10;
   return a < b ? a : b;
 }
 
+/** Machine address of the bytes the last copyFirstPart copied (its buffer's data area). */
+export let copiedAt: u32 = 0;
+
 /**
  * Copies the first part of the frame at guest-physical [gpa, gpa + len) (already checked to
- * lie in guest RAM, len > 0) into the pool buffer data at `dst`. Returns the bytes copied.
+ * lie in guest RAM, len > 0) into the device buffer of physical slot `physIndex`. Returns the
+ * bytes copied; they are at `copiedAt`.
  */
-export function copyFirstPart(dst: u32, gpa: u32, len: u32): u32 {
+export function copyFirstPart(physIndex: u32, gpa: u32, len: u32): u32 {
   const mode = param(P_copyMode);
+  const dst = poolData(poolBuffer(physIndex));
+  copiedAt = dst;
   if (mode == COPY_HEADERS) return copyHeaders(dst, gpa, len);
   if (mode == COPY_NONE) return 0;
+  if (mode == COPY_L3_10) return copyL3Prefix(dst, gpa, len);
   let n: u32 = 0;
-  if (mode == COPY_FULL) n = min(len, POOL_DATA_SIZE);
-  else if (mode == COPY_FIXED) n = min(min(len, param(P_copyBytes)), POOL_DATA_SIZE);
-  else if (mode == COPY_L3_10) return copyL3Prefix(dst, gpa, len);
-  copyFromGuest(dst, gpa, n);
+  if (mode == COPY_FIXED) {
+    n = min(min(len, param(P_copyBytes)), POOL_DATA_SIZE);
+  } else {
+    n = min(len, BOUNCE_SIZE);
+    copiedAt = bounceBase + (physIndex & (ringSlots - 1)) * BOUNCE_SIZE;
+  }
+  copyFromGuest(copiedAt, gpa, n);
   return n;
 }
 

@@ -13,13 +13,13 @@ export * from "./layout";
 export * from "./counters";
 export * from "./params";
 export { ringReserve, ringPublish, ringAvailable, ringRelease, ringCount, ringFullEvents,
-  ringBursts, ringResetAt, ringInit, ringHead, ringTail, ringSlot } from "./ring";
+  ringBursts, ringResetAt, ringInit, ringHead, ringTail, ringSlot, ringTailSeen, ringHeadSeen } from "./ring";
 export { guestInit, guestStep, guestPrepareSleep, guestWoke, guestInFlight, guestStopPosting,
   ARENA_RECORD_HEADER, ARENA_BYTES, ARENA_FRAMES, ARENA_LOOPS, ARENA_LIMIT } from "./guest";
 export { deviceStep, devicePrepareSleep, deviceWoke } from "./device";
 export { translateStage, checkGuestRange } from "./translate";
 export { nicStage } from "./nic";
-export { copyFirstPart, COPY_HEADERS, COPY_L3_10, COPY_FIXED, COPY_FULL, COPY_NONE } from "./hdrcopy";
+export { copyFirstPart, copiedAt, FALLBACK_COPY, COPY_HEADERS, COPY_L3_10, COPY_FIXED, COPY_FULL, COPY_NONE } from "./hdrcopy";
 export { POOL_BUF_MAGIC, PB_DATA_ADDR, PB_INDEX, PB_MAGIC, poolBuffer } from "./pool";
 export { WIRE_RECORD_HEADER, WIRE_WRAP, wireHead, wireTail, wireSetTail } from "./wire_sink";
 export { parseHeaders, hdrL2Len, hdrIpVersion, hdrL4Offset, hdrL4Proto, hdrTotalLen,

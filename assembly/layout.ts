@@ -26,6 +26,7 @@
 //   SG tables       one scatter-gather table per physical ring slot
 //   buffer pool     pre-translated transmit header buffers, one per physical ring slot
 //   wire            byte ring of transmitted frames (nic.ts → host capture writer)
+//   bounce          one 2 KiB buffer per physical ring slot, for the `full` copy baseline
 //   arena           capture records placed by the host for the guest to copy from
 
 export const PAGE_SHIFT: u32 = 12;
@@ -67,8 +68,9 @@ export const REGION_USED_SLOTS: u32 = 5;
 export const REGION_SG_TABLES: u32 = 6;
 export const REGION_POOL: u32 = 7;
 export const REGION_WIRE: u32 = 8;
-export const REGION_ARENA: u32 = 9;
-export const REGION_COUNT: u32 = 10;
+export const REGION_BOUNCE: u32 = 9;
+export const REGION_ARENA: u32 = 10;
+export const REGION_COUNT: u32 = 11;
 
 // Slot sizes (bytes, powers of two) of the three rings; formats in guest.ts, translate.ts, nic.ts.
 export const GUEST_DESC_SIZE: u32 = 32;
@@ -93,6 +95,10 @@ export const POOL_BUF_SIZE: u32 = 256;
 export const POOL_HDR_SIZE: u32 = 16;
 export const POOL_DATA_SIZE: u32 = POOL_BUF_SIZE - POOL_HDR_SIZE;
 
+// Bounce buffers for the `full` copy baseline: a whole MTU-sized frame (1514 bytes + up to two
+// tags) fits; a longer frame copies its first BOUNCE_SIZE bytes and references the rest.
+export const BOUNCE_SIZE: u32 = 2048;
+
 // Config words (host → configure()).
 const CFG_GUEST_RAM_BYTES: u32 = CONFIG_BASE + 0;
 const CFG_RING_SLOTS: u32 = CONFIG_BASE + 4;
@@ -111,6 +117,7 @@ export let sgTablesBase: u32 = 0;
 export let poolBase: u32 = 0;
 export let wireBase: u32 = 0;
 export let wireBytes: u32 = 0;
+export let bounceBase: u32 = 0;
 export let arenaBase: u32 = 0;
 export let ringSlots: u32 = 0;
 
@@ -142,6 +149,7 @@ export function configure(guestRamBytes_: u32, ringSlots_: u32, wireBytes_: u32,
     ringSlots_ * SG_TABLE_SIZE,
     ringSlots_ * POOL_BUF_SIZE,
     wireBytes_,
+    ringSlots_ * BOUNCE_SIZE,
     arenaBytes_,
   ];
   let at: u64 = REGIONS_START;
@@ -183,6 +191,7 @@ export function attach(): void {
   poolBase = regionBase(REGION_POOL);
   wireBase = regionBase(REGION_WIRE);
   wireBytes = regionBytes(REGION_WIRE);
+  bounceBase = regionBase(REGION_BOUNCE);
   arenaBase = regionBase(REGION_ARENA);
   ringSlots = load<u32>(CFG_RING_SLOTS);
 }

@@ -119,6 +119,16 @@ export function ringCount(ring: u32): u32 {
   return atomic.load<u32>(ring + R_HEAD) - atomic.load<u32>(ring + R_TAIL);
 }
 
+/** The consumer's index as another thread sees it (atomic). */
+export function ringTailSeen(ring: u32): u32 {
+  return atomic.load<u32>(ring + R_TAIL);
+}
+
+/** The producer's index as another thread sees it (atomic). */
+export function ringHeadSeen(ring: u32): u32 {
+  return atomic.load<u32>(ring + R_HEAD);
+}
+
 export function ringFullEvents(ring: u32): u64 {
   return load<u64>(ring + R_FULL_EVENTS);
 }

@@ -16,8 +16,7 @@ import * as D from "./descriptors";
 import { countAdd, C_bytesCopied, C_bytesReferenced, C_deviceDescriptors, C_translations,
   C_translationsAvoided, DROP_badAddress, DROP_empty, DROP_tooManySegments, STATUS_OK } from "./counters";
 import { pagesSpanned } from "./guestmem";
-import { copyFirstPart } from "./hdrcopy";
-import { poolBuffer, poolData } from "./pool";
+import { copyFirstPart, copiedAt } from "./hdrcopy";
 
 // Per-burst tallies, added to the shared counters once per burst.
 let burstCopied: u64 = 0;
@@ -80,13 +79,12 @@ function translateOne(gd: u32, pd: u32, physIndex: u32): void {
 
 /** Copies the first part into the slot's pool buffer and translates the rest into SG entries. */
 function translateFrame(pd: u32, physIndex: u32, gpa: u32, len: u32): u32 {
-  const data = poolData(poolBuffer(physIndex));
-  const copied = copyFirstPart(data, gpa, len);
+  const copied = copyFirstPart(physIndex, gpa, len);
   const rest = len - copied;
   if (rest > 0 && pagesSpanned(gpa + copied, rest) > MAX_SG) return DROP_tooManySegments;
   const table = sgTablesBase + (physIndex & (ringSlots - 1)) * SG_TABLE_SIZE;
   const nsg = rest > 0 ? buildSgList(table, gpa + copied, rest) : 0;
-  store<u32>(pd + D.PD_HDR_ADDR, data);
+  store<u32>(pd + D.PD_HDR_ADDR, copiedAt);
   store<u16>(pd + D.PD_HDR_COPIED, <u16>copied);
   store<u16>(pd + D.PD_NSG, <u16>nsg);
   store<u32>(pd + D.PD_SG_ADDR, table);
