@@ -1,0 +1,60 @@
+// The capture path of the reference: what the datapath does to one frame read from a capture.
+// A TCP frame whose IP packet is longer than the MTU is a large send (stage 1, then stage 2 on
+// each chunk); any other TCP/UDP frame gets checksum offload; everything else goes out verbatim.
+
+import { checksumOffload, checksumRequest } from "./csum.js";
+import { copyOf, parseEthernet, parseFrame } from "./headers.js";
+import { templateOf } from "./piece.js";
+import { segmentTcp } from "./segment.js";
+import { Stage1Options, stage1Split } from "./stage1.js";
+
+export interface OffloadOptions {
+  /** IP MTU of the wire (the Ethernet header and VLAN tags are not counted). */
+  mtu: number;
+  /** MSS for large sends; default: defaultMss(frame, mtu). */
+  mss?: number;
+  /** Stage-1 NIC limit (see stage1.ts); default 65536. */
+  nicMaxLso?: number;
+  fixedId?: boolean;
+  maxSegments?: number;
+  minMss?: number;
+  /** Complete TCP/UDP checksums of frames that need no segmentation (default true). */
+  csumOffload?: boolean;
+}
+
+/** What happened to one frame: a discriminated union, so callers count by kind. */
+export type OffloadResult =
+  | { kind: "segmented"; chunks: number; frames: Uint8Array[] }
+  | { kind: "checksummed"; frames: [Uint8Array] }
+  | { kind: "verbatim"; frames: [Uint8Array] };
+
+/** The MSS a Linux sender would use at this MTU: mtu − IP header − TCP header of the packet
+ *  itself (options included, a jumbo hop-by-hop header not). This is what tcp_mtu_to_mss puts in
+ *  mss_cache (the TCP header length with the options the connection sends, e.g. timestamps). */
+export function defaultMss(frame: Uint8Array, mtu: number): number {
+  const layout = parseFrame(frame);
+  const { ipHeaderLen } = templateOf(frame, layout);
+  return mtu - ipHeaderLen - layout.l4HeaderLen;
+}
+
+/** True when the frame's IP packet (or, for non-IP, its payload) is longer than the MTU. */
+export function isLargeSend(frame: Uint8Array, mtu: number): boolean {
+  return frame.length - parseEthernet(frame).l3 > mtu;
+}
+
+/** Runs one capture frame through the reference datapath: stage 1 + stage 2, or checksum
+ *  offload, or verbatim. Throws OffloadError (a named reason) for a bad large send. */
+export function offloadFrame(frame: Uint8Array, opts: OffloadOptions): OffloadResult {
+  if (isLargeSend(frame, opts.mtu)) {
+    const mss = opts.mss ?? defaultMss(frame, opts.mtu);
+    const stage: Stage1Options = { ...opts, mss };
+    const chunks = stage1Split(frame, stage);
+    return { kind: "segmented", chunks: chunks.length, frames: chunks.flatMap((c) => segmentTcp(c, stage)) };
+  }
+  if (opts.csumOffload ?? true) {
+    const out = checksumOffload(frame);
+    return checksumRequest(frame) ? { kind: "checksummed", frames: [out] } : { kind: "verbatim", frames: [out] };
+  }
+  return { kind: "verbatim", frames: [copyOf(frame)] };
+}
+
