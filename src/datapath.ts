@@ -50,6 +50,18 @@ export const DEFAULT_CONFIG: DatapathConfig = {
 
 export type WireFrameSink = (data: Uint8Array, tsNs: bigint) => void;
 
+/** Called on the main thread every `everyMs` while the run goes on (and once at its end). */
+export interface RunSampler {
+  everyMs: number;
+  sample: (elapsedSeconds: number, snapshot: CounterSnapshot) => void;
+}
+
+export interface RunOptions {
+  sink?: WireFrameSink;
+  sampler?: RunSampler;
+  stages?: Partial<Record<StageName, Partial<StageTask>>>;
+}
+
 export interface RunResult {
   elapsedSeconds: number;
   guest: StageResult;
@@ -139,7 +151,9 @@ export class Datapath {
    * Runs the capture through the datapath. With a sink, every wire frame is handed to it (in
    * order, on the main thread); without one the wire only counts.
    */
-  async run(sink?: WireFrameSink, stageOptions: Partial<Record<StageName, Partial<StageTask>>> = {}): Promise<RunResult> {
+  async run(opts: RunOptions = {}): Promise<RunResult> {
+    const { sink, sampler } = opts;
+    const stageOptions = opts.stages ?? {};
     const x = this.core.exports;
     const view = this.core.view;
     view.setUint32(this.core.constant("ARENA_BYTES"), this.arenaAt, true);
@@ -177,15 +191,23 @@ export class Datapath {
         this.requestStop("now"); // the guest is done (or failed): the device has nothing left to do
         return r;
       });
+      const t0 = performance.now();
+      let nextSample = sampler ? t0 + sampler.everyMs : Infinity;
       while (!(settled.guest && settled.device)) {
         const moved = drainer?.drain() ?? 0;
         if (moved === 0) await sleep(DRAIN_IDLE_MS);
+        const now = performance.now();
+        if (sampler && now >= nextSample) {
+          sampler.sample((now - t0) / 1000, this.counters());
+          nextSample = now + sampler.everyMs;
+        }
         if (failure && !(settled.guest && settled.device)) {
           await Promise.race([Promise.all([guest, device]), sleep(STOP_GRACE_MS)]);
           break;
         }
       }
       drainer?.drain();
+      sampler?.sample((performance.now() - t0) / 1000, this.counters());
       if (failure) throw failure;
       const [g, d] = await Promise.all([guest, device]);
       const startUs = g!.startUs;

@@ -1,7 +1,7 @@
 // One replay: capture → datapath → report (and an output capture with --out).
 
 import { CaptureError, CaptureInfo, LINKTYPE_ETHERNET, PcapWriter, readCaptureFile } from "./capture/index.js";
-import { Datapath, DatapathConfig, RunResult, arenaRecordBytes } from "./datapath.js";
+import { Datapath, DatapathConfig, RunResult, RunSampler, arenaRecordBytes } from "./datapath.js";
 import { ReplayFacts } from "./report.js";
 
 export interface ReplayOptions {
@@ -12,6 +12,8 @@ export interface ReplayOptions {
   loops: number;
   limit: number;
   config?: Partial<DatapathConfig>;
+  /** Counter samples during the run (rate over time, --stats). */
+  sampler?: RunSampler;
   /** Called once the datapath exists, e.g. to wire SIGINT to it. */
   onStart?: (dp: Datapath) => void;
 }
@@ -36,7 +38,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayFacts & { run: 
   opts.onStart?.(dp);
   let run: RunResult;
   try {
-    run = await dp.run(writer ? (data, ts) => writer.write(data, ts) : undefined);
+    run = await dp.run({ sink: writer ? (data, ts) => writer.write(data, ts) : undefined, sampler: opts.sampler });
   } finally {
     writer?.close();
   }
