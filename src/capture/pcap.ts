@@ -1,121 +1,144 @@
-// Classic pcap (https://www.tcpdump.org/manpages/pcap-savefile.5.html): a 24-byte global header
-// then records of [ts_sec, ts_usec|ts_nsec, incl_len, orig_len] + incl_len bytes. Both byte
-// orders; microsecond (0xa1b2c3d4) and nanosecond (0xa1b23c4d) magic.
+// Classic pcap (pcap-savefile(5); draft-ietf-opsawg-pcap): a 24-byte file header, then records
+// of a 16-byte header [ts_sec, ts_usec|ts_nsec, incl_len, orig_len] and incl_len bytes.
+// Both byte orders; microsecond (0xa1b2c3d4) and nanosecond (0xa1b23c4d) magic.
 
-import { openSync, readSync, closeSync, fstatSync, writeSync } from "node:fs";
-import { CaptureError, CaptureFrame, CaptureInfo, LINKTYPE_ETHERNET } from "./types.js";
+import { CaptureError, CaptureFrame, CaptureInfo, FrameSource, MAX_RECORD } from "./types.js";
+import { FileWindow } from "./window.js";
+import { reasons } from "./reasons.js";
+
+export { MAX_RECORD } from "./types.js";
+export { PcapWriter, type PcapWriterOptions } from "./writer.js";
 
 export const PCAP_MAGIC_US = 0xa1b2c3d4;
 export const PCAP_MAGIC_NS = 0xa1b23c4d;
-const GLOBAL_HEADER = 24;
-const RECORD_HEADER = 16;
-/** Largest record we accept whatever the snap length says (tcpdump's MAXIMUM_SNAPLEN). */
-export const MAX_RECORD = 262144;
+export const GLOBAL_HEADER = 24;
+export const RECORD_HEADER = 16;
 
-/** Reads a whole classic pcap file, calling `onFrame` for each record in order. */
-export function readPcapFile(file: string, onFrame: (f: CaptureFrame) => void): CaptureInfo {
-  const fd = openSync(file, "r");
-  try {
-    const size = fstatSync(fd).size;
-    const head = Buffer.alloc(GLOBAL_HEADER);
-    const got = readSync(fd, head, 0, GLOBAL_HEADER, 0);
-    if (got < 4) throw new CaptureError(file, 0, size === 0 ? "empty file, not a capture" : "file too short for a pcap header");
-    const magicLE = head.readUInt32LE(0);
-    const magicBE = head.readUInt32BE(0);
-    let le: boolean;
-    let nano: boolean;
-    if (magicLE === PCAP_MAGIC_US || magicLE === PCAP_MAGIC_NS) {
-      le = true;
-      nano = magicLE === PCAP_MAGIC_NS;
-    } else if (magicBE === PCAP_MAGIC_US || magicBE === PCAP_MAGIC_NS) {
-      le = false;
-      nano = magicBE === PCAP_MAGIC_NS;
-    } else {
-      throw new CaptureError(file, 0, `not a pcap file (magic 0x${magicBE.toString(16).padStart(8, "0")})`);
-    }
-    if (got < GLOBAL_HEADER) throw new CaptureError(file, got, `pcap global header cut short (${got} of 24 bytes)`);
-    const u32 = (b: Buffer, o: number) => (le ? b.readUInt32LE(o) : b.readUInt32BE(o));
-    const snapLen = u32(head, 16);
-    const linkType = u32(head, 20) & 0x0fffffff;
-    const limit = Math.min(snapLen > 0 ? Math.max(snapLen, 65535) : MAX_RECORD, MAX_RECORD);
-    const rec = Buffer.alloc(RECORD_HEADER);
-    let data = Buffer.alloc(65536);
-    let offset = GLOBAL_HEADER;
-    let frames = 0;
-    let bytes = 0;
-    while (offset < size) {
-      const h = readSync(fd, rec, 0, RECORD_HEADER, offset);
-      if (h < RECORD_HEADER) throw new CaptureError(file, offset, `record header cut short (${RECORD_HEADER - h} bytes missing)`);
-      const sec = u32(rec, 0);
-      const frac = u32(rec, 4);
-      const incl = u32(rec, 8);
-      const orig = u32(rec, 12);
-      if (incl > limit) throw new CaptureError(file, offset, `record length ${incl} exceeds the limit of ${limit} bytes (snap length ${snapLen})`);
-      if (incl > data.length) data = Buffer.alloc(Math.max(incl, data.length * 2));
-      const n = readSync(fd, data, 0, incl, offset + RECORD_HEADER);
-      if (n < incl) throw new CaptureError(file, offset, `record cut short: ${incl - n} of ${incl} bytes missing`);
-      const tsNs = BigInt(sec) * 1_000_000_000n + BigInt(nano ? frac : frac * 1000);
-      onFrame({ data: data.subarray(0, incl), tsNs, origLen: orig });
-      frames++;
-      bytes += incl;
-      offset += RECORD_HEADER + incl;
-    }
-    return { format: "pcap", linkType, nanosecond: nano, snapLen, frames, bytes };
-  } finally {
-    closeSync(fd);
-  }
+// File header fields (byte offsets).
+const F_MAGIC = 0;
+const F_VERSION_MAJOR = 4;
+const F_VERSION_MINOR = 6;
+const F_SNAPLEN = 16;
+const F_LINKTYPE = 20;
+// Record header fields.
+const R_TS_SEC = 0;
+const R_TS_FRAC = 4;
+const R_INCL_LEN = 8;
+const R_ORIG_LEN = 12;
+
+/** LinkType field: low 16 bits the link type; bit 26 says the top 4 bits give the FCS length in 16-bit words (libpcap's LT_FCS_*). */
+const LT_FCS_PRESENT = 0x04000000;
+
+export interface PcapHeader {
+  littleEndian: boolean;
+  nanosecond: boolean;
+  snapLen: number;
+  linkType: number;
+  fcsBytes?: number;
 }
 
-export interface PcapWriterOptions {
-  nanosecond?: boolean;
-  linkType?: number;
-  snapLen?: number;
+/** True when the first four bytes are a classic pcap magic in either byte order. */
+export function isPcapMagic(b: Uint8Array): boolean {
+  const v = Buffer.from(b.buffer, b.byteOffset, 4);
+  const le = v.readUInt32LE(0);
+  const be = v.readUInt32BE(0);
+  return le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS || be === PCAP_MAGIC_US || be === PCAP_MAGIC_NS;
 }
 
-/** Writes classic little-endian pcap, buffered. */
-export class PcapWriter {
-  private fd: number;
-  private buf = Buffer.alloc(1 << 20);
-  private used = 0;
-  private readonly nano: boolean;
-  frames = 0;
+/** Parses the file header from `have` bytes at the start of `b` (which must hold min(have, 24) bytes). */
+export function parsePcapHeader(file: string, b: Buffer, have: number): PcapHeader {
+  if (have === 0) throw new CaptureError(file, 0, reasons.empty());
+  if (have < 4) throw new CaptureError(file, 0, reasons.globalHeaderShort(have));
+  const le = b.readUInt32LE(F_MAGIC);
+  const be = b.readUInt32BE(F_MAGIC);
+  const littleEndian = le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS;
+  if (!littleEndian && be !== PCAP_MAGIC_US && be !== PCAP_MAGIC_NS) throw new CaptureError(file, 0, reasons.badMagic(be));
+  if (have < GLOBAL_HEADER) throw new CaptureError(file, 0, reasons.globalHeaderShort(have));
+  const u16 = (o: number) => (littleEndian ? b.readUInt16LE(o) : b.readUInt16BE(o));
+  const u32 = (o: number) => (littleEndian ? b.readUInt32LE(o) : b.readUInt32BE(o));
+  if (u16(F_VERSION_MAJOR) !== 2) throw new CaptureError(file, 0, reasons.badVersion(u16(F_VERSION_MAJOR), u16(F_VERSION_MINOR)));
+  const lt = u32(F_LINKTYPE);
+  const h: PcapHeader = {
+    littleEndian,
+    nanosecond: (littleEndian ? le : be) === PCAP_MAGIC_NS,
+    snapLen: u32(F_SNAPLEN),
+    linkType: lt & 0xffff,
+  };
+  if (lt & LT_FCS_PRESENT) h.fcsBytes = (lt >>> 28) * 2;
+  return h;
+}
 
-  constructor(readonly file: string, opts: PcapWriterOptions = {}) {
-    this.nano = opts.nanosecond ?? false;
-    this.fd = openSync(file, "w");
-    const h = Buffer.alloc(GLOBAL_HEADER);
-    h.writeUInt32LE(this.nano ? PCAP_MAGIC_NS : PCAP_MAGIC_US, 0);
-    h.writeUInt16LE(2, 4);
-    h.writeUInt16LE(4, 6);
-    h.writeUInt32LE(opts.snapLen ?? MAX_RECORD, 16);
-    h.writeUInt32LE(opts.linkType ?? LINKTYPE_ETHERNET, 20);
-    writeSync(this.fd, h);
+/**
+ * Largest incl_len a record may have. A snap length of 0 means "not given" (some writers leave
+ * it 0) and one above 256 KiB is clamped to it: no frame we can transmit is larger.
+ */
+export function recordLimit(snapLen: number): number {
+  return snapLen === 0 ? MAX_RECORD : Math.min(snapLen, MAX_RECORD);
+}
+
+/** Checks incl_len before anything is read or allocated for the record; returns an error reason or null. */
+export function checkRecordLength(incl: number, snapLen: number): string | null {
+  if (incl >= 0x80000000) return reasons.lengthTopBit(incl);
+  if (incl > MAX_RECORD) return reasons.lengthOverMax(incl);
+  if (incl > recordLimit(snapLen)) return reasons.lengthOverSnap(incl, snapLen);
+  return null;
+}
+
+/** Reads classic pcap through a fixed window; see FrameSource. */
+export class PcapSource implements FrameSource {
+  readonly info: CaptureInfo;
+  private readonly le: boolean;
+  private offset = GLOBAL_HEADER;
+
+  constructor(private readonly win: FileWindow) {
+    const have = Math.min(GLOBAL_HEADER, win.size);
+    const p = have > 0 ? win.at(0, have) : 0;
+    const h = parsePcapHeader(win.file, win.buf.subarray(p), have);
+    this.le = h.littleEndian;
+    this.info = { format: "pcap", linkType: h.linkType, nanosecond: h.nanosecond, snapLen: h.snapLen, frames: 0, bytes: 0 };
+    if (h.fcsBytes !== undefined) this.info.fcsBytes = h.fcsBytes;
   }
 
-  write(data: Uint8Array, tsNs: bigint, origLen = data.length): void {
-    if (this.used + RECORD_HEADER + data.length > this.buf.length) this.flush();
-    if (RECORD_HEADER + data.length > this.buf.length) this.buf = Buffer.alloc(RECORD_HEADER + data.length);
-    const sec = tsNs / 1_000_000_000n;
-    const frac = tsNs % 1_000_000_000n;
-    const b = this.buf;
-    let o = this.used;
-    b.writeUInt32LE(Number(sec & 0xffffffffn), o);
-    b.writeUInt32LE(Number(this.nano ? frac : frac / 1000n), o + 4);
-    b.writeUInt32LE(data.length, o + 8);
-    b.writeUInt32LE(Math.max(origLen, data.length), o + 12);
-    o += RECORD_HEADER;
-    b.set(data, o);
-    this.used = o + data.length;
-    this.frames++;
-  }
-
-  flush(): void {
-    if (this.used > 0) writeSync(this.fd, this.buf, 0, this.used);
-    this.used = 0;
+  next(): CaptureFrame | null {
+    const win = this.win;
+    const off = this.offset;
+    const left = win.remaining(off);
+    if (left === 0) return null;
+    if (left < RECORD_HEADER) throw new CaptureError(win.file, off, reasons.recordHeaderShort(left));
+    let p = win.at(off, RECORD_HEADER);
+    const b = win.buf;
+    const le = this.le;
+    const incl = le ? b.readUInt32LE(p + R_INCL_LEN) : b.readUInt32BE(p + R_INCL_LEN);
+    const bad = checkRecordLength(incl, this.info.snapLen);
+    if (bad) throw new CaptureError(win.file, off, bad);
+    if (left < RECORD_HEADER + incl) throw new CaptureError(win.file, off, reasons.recordShort(incl, RECORD_HEADER + incl - left));
+    p = win.at(off, RECORD_HEADER + incl);
+    const sec = le ? b.readUInt32LE(p + R_TS_SEC) : b.readUInt32BE(p + R_TS_SEC);
+    const frac = le ? b.readUInt32LE(p + R_TS_FRAC) : b.readUInt32BE(p + R_TS_FRAC);
+    const origLen = le ? b.readUInt32LE(p + R_ORIG_LEN) : b.readUInt32BE(p + R_ORIG_LEN);
+    this.offset = off + RECORD_HEADER + incl;
+    this.info.frames++;
+    this.info.bytes += incl;
+    return {
+      data: b.subarray(p + RECORD_HEADER, p + RECORD_HEADER + incl),
+      tsNs: BigInt(sec) * 1_000_000_000n + BigInt(this.info.nanosecond ? frac : frac * 1000),
+      origLen,
+    };
   }
 
   close(): void {
-    this.flush();
-    closeSync(this.fd);
+    this.win.close();
+  }
+}
+
+/** Reads a whole classic pcap file, calling `onFrame` for each record in order. */
+export function readPcapFile(file: string, onFrame: (f: CaptureFrame) => void): CaptureInfo {
+  const win = new FileWindow(file);
+  try {
+    const src = new PcapSource(win);
+    for (let f = src.next(); f !== null; f = src.next()) onFrame(f);
+    return src.info;
+  } finally {
+    win.close();
   }
 }

@@ -1,0 +1,79 @@
+// Classic pcap writer (pcap-savefile(5)), little-endian, buffered. Nanosecond magic when asked
+// (the replay asks when its input had nanosecond timestamps), microseconds otherwise.
+
+import { openSync, writeSync, closeSync } from "node:fs";
+import { LINKTYPE_ETHERNET, MAX_RECORD } from "./types.js";
+
+const MAGIC_US = 0xa1b2c3d4;
+const MAGIC_NS = 0xa1b23c4d;
+const GLOBAL_HEADER = 24;
+const RECORD_HEADER = 16;
+const BUFFER_BYTES = 1 << 20;
+
+export interface PcapWriterOptions {
+  /** Write the nanosecond magic and ns fractions (default false: µs, fractions truncated). */
+  nanosecond?: boolean;
+  linkType?: number;
+  /** Snap length to declare (default 262144); frames are never cut to it. */
+  snapLen?: number;
+}
+
+/** Encodes the 24-byte file header (exported for tests and for writers into memory). */
+export function pcapFileHeader(opts: PcapWriterOptions = {}): Buffer {
+  const h = Buffer.alloc(GLOBAL_HEADER);
+  h.writeUInt32LE(opts.nanosecond ? MAGIC_NS : MAGIC_US, 0);
+  h.writeUInt16LE(2, 4); // version 2.4
+  h.writeUInt16LE(4, 6);
+  // thiszone and sigfigs (8..15) stay 0, as pcap-savefile(5) asks.
+  h.writeUInt32LE(opts.snapLen ?? MAX_RECORD, 16);
+  h.writeUInt32LE(opts.linkType ?? LINKTYPE_ETHERNET, 20);
+  return h;
+}
+
+/** Writes classic little-endian pcap, buffered. */
+export class PcapWriter {
+  private fd: number;
+  private buf = Buffer.allocUnsafe(BUFFER_BYTES);
+  private used = 0;
+  private readonly nano: boolean;
+  frames = 0;
+  bytes = 0;
+
+  constructor(readonly file: string, opts: PcapWriterOptions = {}) {
+    this.nano = opts.nanosecond ?? false;
+    this.fd = openSync(file, "w");
+    writeSync(this.fd, pcapFileHeader(opts));
+  }
+
+  write(data: Uint8Array, tsNs: bigint, origLen = data.length): void {
+    if (this.fd < 0) throw new Error(`${this.file}: write after close`);
+    if (data.length > MAX_RECORD) throw new RangeError(`${this.file}: frame of ${data.length} bytes exceeds the ${MAX_RECORD}-byte pcap record limit`);
+    const sec = tsNs / 1_000_000_000n;
+    if (tsNs < 0n || sec > 0xffffffffn) throw new RangeError(`${this.file}: timestamp ${tsNs} ns does not fit pcap's unsigned 32-bit seconds`);
+    const frac = Number(tsNs % 1_000_000_000n);
+    if (this.used + RECORD_HEADER + data.length > this.buf.length) this.flush();
+    const b = this.buf;
+    let o = this.used;
+    b.writeUInt32LE(Number(sec), o);
+    b.writeUInt32LE(this.nano ? frac : Math.floor(frac / 1000), o + 4);
+    b.writeUInt32LE(data.length, o + 8);
+    b.writeUInt32LE(Math.max(origLen, data.length), o + 12);
+    o += RECORD_HEADER;
+    b.set(data, o);
+    this.used = o + data.length;
+    this.frames++;
+    this.bytes += data.length;
+  }
+
+  flush(): void {
+    if (this.used > 0) writeSync(this.fd, this.buf, 0, this.used);
+    this.used = 0;
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    this.flush();
+    closeSync(this.fd);
+    this.fd = -1;
+  }
+}
