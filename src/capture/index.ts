@@ -14,9 +14,12 @@ import type { CaptureFrame, CaptureInfo } from "./types.js";
  *
  * Why our own reader and not pcap-parser here: this entry point must be synchronous (the
  * replay preloads before starting its threads), pcap-parser is event-driven and cannot be;
- * it knows neither the nanosecond magic nor pcapng; and on this machine our reader ingests
- * about 4x more packets per second (bench/capture-ingest.ts: 64-byte frames, median of 5
- * interleaved runs, ~4.6 Mpps vs ~1.1 Mpps). pcap-parser stays available as readPcapStream.
+ * it knows neither the nanosecond magic nor pcapng; and it is 4-8x slower. Measured side by
+ * side (bench/capture-ingest.ts, Node 20, 2 shared cores, median of 5 interleaved runs, file
+ * in the page cache): 64-byte frames 10.1 Mpps native vs 2.3 Mpps through pcap-parser;
+ * 1514-byte frames 5.9 Mpps vs 0.77 Mpps (pcap-parser re-concatenates its buffer on every
+ * chunk and allocates per record). The preload should measure the datapath, not the parser.
+ * pcap-parser stays available, streaming and async, as readPcapStream.
  */
 export function readCaptureFile(file: string, onFrame: (f: CaptureFrame) => void): CaptureInfo {
   const src = openFrameSource(file);
