@@ -50,6 +50,17 @@ describe("openCaptureStream", () => {
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 0, 1]);
     s.close();
   });
+  it("streams pcapng across sections and byte orders", () => {
+    const file = B.tmpFile(Buffer.concat([
+      B.shb(true), B.idb(1, 0, true), B.epb(0, 1n, Buffer.from("a")), B.epb(0, 2n, Buffer.from("b")),
+      B.shb(false), B.idb(1, 0, false), B.spb(1, Buffer.from("c"), false), B.epb(0, 3n, Buffer.from("d"), false),
+    ]));
+    const s = openCaptureStream(file);
+    const got = [...s.nextBatch(3), ...s.nextBatch(3)].map((f) => [Buffer.from(f.data).toString(), f.tsNs]);
+    expect(got).toEqual([["a", 1000n], ["b", 2000n], ["c", 2000n], ["d", 3000n]]);
+    expect(s.info).toMatchObject({ format: "pcapng", sections: 2, frames: 4 });
+    s.close();
+  });
   it("reports a corrupt record when the batch reaches it, after the good ones", () => {
     const file = B.tmpFile(Buffer.concat([B.pcapHeader(), B.pcapRecord(Buffer.alloc(10)), B.pcapRecord(Buffer.alloc(10)), B.pcapRecord(Buffer.alloc(2), { incl: 12 })]));
     const s = openCaptureStream(file);
