@@ -54,6 +54,22 @@ export const DROP_empty: u32 = 2; // zero-length descriptor
 export const DROP_tooManySegments: u32 = 3; // SG chain longer than MAX_SG
 export const DROP_oversize: u32 = 4; // frame longer than the MTU allows, no large send asked
 export const DROP_runt: u32 = 5; // shorter than an Ethernet header
+// Offload requests the device refuses (virtio 1.2 §5.1.6.2: a device must not act on a header
+// it cannot honour; we complete the descriptor with the reason instead of guessing):
+export const DROP_lsoNotTcp: u32 = 6; // gso_type other than TCPV4/TCPV6 (UDP, UDP_L4, unknown)
+export const DROP_badMss: u32 = 7; // gso_size 0, or no MSS fits the NIC's large-send limit
+export const DROP_headersBeyondFrame: u32 = 8; // hdr_len or the checksum field past the frame
+export const DROP_badHdrLen: u32 = 9; // hdr_len shorter than the headers the device parsed
+export const DROP_badCsumStart: u32 = 10; // csum_start/csum_offset not the TCP checksum field
+export const DROP_lsoBadFlags: u32 = 11; // SYN, RST or URG in a large send
+export const DROP_lsoFragment: u32 = 12; // an IPv4 or IPv6 fragment asked to be segmented
+export const DROP_lsoTooManySegments: u32 = 13; // more segments than the NIC allows
+export const DROP_lsoUnparsed: u32 = 14; // no Ethernet/IP/TCP header stack the device can parse
+export const DROP_lsoTypeMismatch: u32 = 15; // TCPV4 on an IPv6 packet or the reverse
+export const DROP_headersTooLong: u32 = 16; // headers longer than a pool buffer (240 bytes)
+export const DROP_lsoEmpty: u32 = 17; // a large send with no payload
+export const DROP_badCsumRequest: u32 = 18; // NEEDS_CSUM whose field lies outside the frame
+export const DROP_lsoTooManyChunks: u32 = 19; // stage 1 would need more chunks than ring slots
 export const MAX_DROP_REASONS: u32 = 32;
 export const COUNTER_DROPS_BASE: u32 = 128; // drop counter of status s: COUNTER_DROPS_BASE + s
 

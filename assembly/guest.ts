@@ -19,6 +19,7 @@ import { countAdd, C_guestBytesPosted, C_guestCompleted, C_guestCompletionErrors
   C_guestFramesOffered, C_guestFramesSkipped, C_guestKicks, C_guestOutOfOrder, C_guestPosted,
   C_guestRamFull, C_guestRingFull, STATUS_OK } from "./counters";
 import { copyToGuest } from "./guestmem";
+import { requestOffloads } from "./guest_offload";
 
 // Capture arena records (written by the host): [u32 captured length][u32 original length]
 // [u64 timestamp ns][bytes, padded to 8].
@@ -122,7 +123,7 @@ function guestPost(budget: u32): u32 {
     store<u32>(gd + D.GD_GPA, gpa);
     store<u32>(gd + D.GD_LEN, len);
     store<u32>(gd + D.GD_COOKIE, cookie);
-    writeOffloadHeader(gd);
+    requestOffloads(gd, rec + ARENA_RECORD_HEADER, len, gpa);
     store<u64>(gd + D.GD_TIMESTAMP, load<u64>(rec + 8));
     store<u32>(shadowEntry(cookie), need);
     ramUsed += need;
@@ -137,17 +138,6 @@ function guestPost(budget: u32): u32 {
   countAdd(C_guestBytesPosted, bytes);
   if (posted > 0) kickDevice();
   return posted;
-}
-
-/** No offloads asked for yet: every descriptor carries a plain virtio_net_hdr. */
-function writeOffloadHeader(gd: u32): void {
-  store<u8>(gd + D.GD_FLAGS, 0);
-  store<u8>(gd + D.GD_GSO_TYPE, <u8>D.VIRTIO_NET_HDR_GSO_NONE);
-  store<u16>(gd + D.GD_HDR_LEN, 0);
-  store<u16>(gd + D.GD_GSO_SIZE, 0);
-  store<u16>(gd + D.GD_CSUM_START, 0);
-  store<u16>(gd + D.GD_CSUM_OFFSET, 0);
-  store<u16>(gd + 22, 0);
 }
 
 function advanceCursor(len: u32): void {

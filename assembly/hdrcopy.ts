@@ -72,19 +72,29 @@ function copyHeaders(dst: u32, gpa: u32, len: u32): u32 {
     copyFromGuest(dst, gpa, len);
     return len;
   }
-  let have = SPECULATIVE_COPY;
-  copyFromGuest(dst, gpa, have);
-  let r = parseHeaders(dst, have);
-  if (r == PARSE_TRUNCATED) {
-    copyFromGuest(dst + have, gpa + have, POOL_DATA_SIZE - have);
-    have = POOL_DATA_SIZE;
-    r = parseHeaders(dst, have);
-  }
-  if (r != PARSE_OK) {
+  if (copyAndParseHeaders(dst, gpa, len) != PARSE_OK) {
     countAdd(C_unparsed, 1);
     return FALLBACK_COPY;
   }
   return hdrTotalLen;
+}
+
+/**
+ * Copies the front of the frame into `dst` (128 bytes first, up to a pool buffer's 240 if the
+ * headers run on) and parses the copy: the device only ever trusts its own copy. Returns the
+ * parse status; hdrTotalLen and friends describe the headers.
+ */
+export function copyAndParseHeaders(dst: u32, gpa: u32, len: u32): u32 {
+  let have = min(len, SPECULATIVE_COPY);
+  copyFromGuest(dst, gpa, have);
+  let r = parseHeaders(dst, have);
+  if (r == PARSE_TRUNCATED && have < len) {
+    const more = min(len, POOL_DATA_SIZE) - have;
+    copyFromGuest(dst + have, gpa + have, more);
+    have += more;
+    r = parseHeaders(dst, have);
+  }
+  return r;
 }
 
 function copyL3Prefix(dst: u32, gpa: u32, len: u32): u32 {

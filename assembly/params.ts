@@ -13,6 +13,11 @@ export const P_coalesceThreshold: u32 = 6; // adaptive: commands-in-flight thres
 export const P_coalesceRatio: u32 = 7; // adaptive: in-flight commands per delivered interrupt
 export const P_coalesceUsecs: u32 = 8; // count:N,usecs:U — the timer's period
 export const P_slowdownNs: u32 = 9; // test/benchmark-gate support: extra work per frame (0: none)
+export const P_mss: u32 = 10; // guest: gso_size for large sends (0: derive from the MTU per packet)
+export const P_nicMaxLso: u32 = 11; // stage 1: largest frame the NIC accepts for segmentation
+export const P_fixedId: u32 = 12; // stage 2: 1 keeps the IPv4 ID of every segment (no +1)
+export const P_csumOffload: u32 = 13; // guest: 1 asks NEEDS_CSUM for TCP/UDP frames
+export const P_maxSegments: u32 = 14; // stage 2: most segments one large send may become
 export const P_COUNT: u32 = 32;
 
 // @ts-ignore: decorator

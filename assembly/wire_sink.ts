@@ -70,6 +70,16 @@ export function wireReserve(len: u32): u32 {
   return openRecord + WIRE_RECORD_HEADER;
 }
 
+/** True when `bytes` of records (headers, padding and a possible wrap included) fit now. */
+export function wireHasRoom(bytes: u32): bool {
+  if (param(P_wireDiscard) != 0) return true;
+  if (wireBytes - (localHead - load<u32>(W_CACHED_TAIL)) >= bytes) return true;
+  store<u32>(W_CACHED_TAIL, atomic.load<u32>(W_TAIL));
+  if (wireBytes - (localHead - load<u32>(W_CACHED_TAIL)) >= bytes) return true;
+  countAdd(C_wireFull, 1);
+  return false;
+}
+
 /** Finishes the open record: its timestamp, and it becomes part of the next publish. */
 export function wireCommit(timestampNs: u64): void {
   store<u64>(openRecord + 8, timestampNs);

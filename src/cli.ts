@@ -7,6 +7,7 @@ import { parseArgs } from "node:util";
 import { CaptureError } from "./capture/index.js";
 import { DatapathError } from "./datapath.js";
 import { parseCopyMode, COPY_MODES_HELP } from "./copy-options.js";
+import { COALESCE_HELP, CoalesceSpecError, DEFAULT_COALESCE, parseCoalesce } from "./coalesce-options.js";
 import { replay } from "./replay.js";
 import { checkBooks, jsonReport, textReport } from "./report.js";
 
@@ -41,6 +42,15 @@ Options:
   --mtu N            largest IP packet on the wire, bytes (default 1500); longer frames are
                      dropped with reason "oversize"
   --copy MODE        ${COPY_MODES_HELP}
+  --mss N            large sends: payload bytes per segment (default: from the MTU and each
+                     packet's own IP and TCP header lengths, as the kernel's mss_cache)
+  --nic-max-lso N    largest frame the NIC segments (default 65536); bigger large sends are
+                     first cut into k·MSS chunks by the backend (LSO stage 1)
+  --nic-max-segments N  most segments one large send may become (default 65535)
+  --fixed-id         keep the IPv4 ID of every segment (default: +1 per segment)
+  --no-csum-offload  post TCP/UDP frames that need no segmentation verbatim (default: the
+                     guest asks NEEDS_CSUM and the NIC computes the checksum)
+  ${COALESCE_HELP.replace(/\n/g, "\n  ")}
   --loop N           replay the capture N times (default 1)
   --limit N          stop after N frames (default: no limit)
   --json             print one JSON object instead of text (keys in README.md)
@@ -78,6 +88,12 @@ async function replayCommand(argv: string[]): Promise<number> {
       "ring-slots": { type: "string" },
       "guest-ram": { type: "string" },
       seed: { type: "string" },
+      mss: { type: "string" },
+      "nic-max-lso": { type: "string" },
+      "nic-max-segments": { type: "string" },
+      "fixed-id": { type: "boolean" },
+      "no-csum-offload": { type: "boolean" },
+      coalesce: { type: "string" },
       "debug-core": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -95,13 +111,29 @@ async function replayCommand(argv: string[]): Promise<number> {
   }
   const ringSlots = intOption(values["ring-slots"], "--ring-slots", 1024, 2, 65536);
   if ((ringSlots & (ringSlots - 1)) !== 0) throw new UsageError(`--ring-slots must be a power of two, not ${ringSlots}`);
-  const params = { mtu: intOption(values.mtu, "--mtu", 1500, 68, 65535), ...copy };
+  let coalesce;
+  try {
+    coalesce = parseCoalesce(values.coalesce ?? DEFAULT_COALESCE);
+  } catch (e) {
+    if (e instanceof CoalesceSpecError) throw new UsageError(e.message);
+    throw e;
+  }
+  const params = {
+    mtu: intOption(values.mtu, "--mtu", 1500, 68, 65535),
+    ...copy,
+    mss: intOption(values.mss, "--mss", 0, 1, 65535),
+    nicMaxLso: intOption(values["nic-max-lso"], "--nic-max-lso", 65536, 1024, 262144),
+    maxSegments: intOption(values["nic-max-segments"], "--nic-max-segments", 65535, 1, 65535),
+    fixedId: values["fixed-id"] ? 1 : 0,
+    csumOffload: values["no-csum-offload"] ? 0 : 1,
+  };
   let stopRequested = false;
   const facts = await replay({
     capture: positionals[0],
     out: values.out,
     params,
     loops: intOption(values.loop, "--loop", 1, 1),
+    coalesce,
     limit: intOption(values.limit, "--limit", 0),
     config: {
       budget: intOption(values.budget, "--budget", 32, 1, 4096),

@@ -43,7 +43,7 @@ export const DEFAULT_CONFIG: DatapathConfig = {
   pageSeed: 0x5eed,
   budget: 32,
   flavor: "release",
-  params: { mtu: 1500 },
+  params: { mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, copyMode: 0 },
   loops: 1,
   limit: 0,
 };

@@ -3,6 +3,7 @@
 import { CaptureError, CaptureInfo, LINKTYPE_ETHERNET, PcapWriter, readCaptureFile } from "./capture/index.js";
 import { Datapath, DatapathConfig, RunResult, RunSampler, arenaRecordBytes } from "./datapath.js";
 import { ReplayFacts } from "./report.js";
+import { applyCoalesce, CoalesceSpec } from "./coalesce-options.js";
 
 export interface ReplayOptions {
   capture: string;
@@ -11,6 +12,8 @@ export interface ReplayOptions {
   params: Record<string, number>;
   loops: number;
   limit: number;
+  /** Interrupt coalescing (default: the core's default, adaptive). */
+  coalesce?: CoalesceSpec;
   config?: Partial<DatapathConfig>;
   /** Counter samples during the run (rate over time, --stats). */
   sampler?: RunSampler;
@@ -33,6 +36,7 @@ export function surveyCapture(file: string): { info: CaptureInfo; arenaBytes: nu
 export async function replay(opts: ReplayOptions): Promise<ReplayFacts & { run: RunResult; info: CaptureInfo }> {
   const { info, arenaBytes } = surveyCapture(opts.capture);
   const dp = new Datapath(arenaBytes, { ...opts.config, params: opts.params, loops: opts.loops, limit: opts.limit });
+  if (opts.coalesce) applyCoalesce(dp.core, opts.coalesce);
   readCaptureFile(opts.capture, (f) => dp.placeFrame(f.data, f.tsNs, f.origLen));
   const writer = opts.out ? new PcapWriter(opts.out, { nanosecond: info.nanosecond, snapLen: Math.max(info.snapLen, 262144) }) : undefined;
   opts.onStart?.(dp);

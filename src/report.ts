@@ -93,6 +93,12 @@ export function jsonReport(f: ReplayFacts) {
       translationsAvoided: n(c.translationsAvoided),
       unparsed: n(c.unparsed),
     },
+    lso: {
+      superPackets: n(c.superPackets),
+      stage1Chunks: n(c.stage1Chunks),
+      segments: n(c.segments),
+    },
+    checksum: { completed: n(c.csumCompleted), requested: n(c.guestOffloadRequests) },
     interrupts: {
       delivered,
       wakeups: n(c.wakeups),
@@ -120,6 +126,8 @@ export function textReport(f: ReplayFacts): string {
       `(${(r.pps / 1e6).toFixed(2)} Mpps, ${r.wireGbps.toFixed(2)} Gbit/s; ${r.wireGbpsWithOverhead.toFixed(2)} with preamble+IFG+FCS)`,
     `Copy: ${fmtInt(j.copy.bytesCopied)} bytes copied into pre-translated buffers, ${fmtInt(j.copy.bytesReferenced)} referenced, ` +
       `${fmtInt(j.copy.translations)} page translations, ${fmtInt(j.copy.translationsAvoided)} frames needed none, ${fmtInt(j.copy.unparsed)} unparsed`,
+    `Offloads: ${fmtInt(j.lso.superPackets)} large sends → ${fmtInt(j.lso.stage1Chunks)} stage-1 chunks → ${fmtInt(j.lso.segments)} segments; ` +
+      `${fmtInt(j.checksum.completed)} checksums computed by the NIC`,
     `Interrupts: ${fmtInt(j.interrupts.delivered)} delivered (${j.interrupts.completionsPerInterrupt.toFixed(2)} completions each), ` +
       `${fmtInt(j.interrupts.wakeups)} woke the guest, ${j.interrupts.stranded} stranded`,
   ];

@@ -1,0 +1,159 @@
+// Large send offload, stage 1: the backend's filter (US 8,654,784 / 9,270,608).
+//
+// A large send bigger than the NIC accepts (P_nicMaxLso bytes of frame) is cut into chunks of
+// k·MSS payload — only the last may be short — each a large send of its own that the NIC
+// (stage 2, segment.ts) cuts into MTU-sized frames. Every chunk gets its own copy of the headers
+// in its own pre-translated pool buffer, fixed up so that stage 2 reproduces exactly what a
+// one-stage segmentation of the whole packet would (DESIGN.md §5):
+//   IPv4 total length / IPv6 payload length: the chunk's own (BIG TCP's 0 becomes real);
+//   IPv4 ID advanced by the number of MSS segments before the chunk (unless fixed-ID);
+//   TCP sequence advanced by the payload bytes before the chunk;
+//   FIN and PSH only on the last chunk, CWR only on the first;
+//   an IPv6 hop-by-hop jumbo option (RFC 2675) removed: chunks carry real lengths.
+// The payload is never copied: each chunk's SG entries reference its slice of guest memory.
+// A packet that fits the NIC's limit is one chunk and goes through the same path unchanged.
+//
+// What it does not do: checksums (stage 2 computes every one from the segment's own headers).
+
+import { MAX_SG, RING_PHYS_TX, ringSlots } from "./layout";
+import { ringSlot } from "./ring";
+import * as D from "./descriptors";
+import { countAdd, C_stage1Chunks, C_superPackets, DROP_badMss, DROP_lsoTooManyChunks,
+  DROP_tooManySegments, STATUS_OK } from "./counters";
+import { param, P_fixedId, P_nicMaxLso } from "./params";
+import { pagesSpanned } from "./guestmem";
+import { copyAndParseHeaders } from "./hdrcopy";
+import { poolBuffer, poolData } from "./pool";
+import { buildSgList, sgTableFor } from "./sglist";
+import { curCsumOffset, curCsumStart, curGpa, curGsoSize, curGsoType, curHdrLen, curLen,
+  writeCommonFields, writeRefusal } from "./current";
+import { checkLargeSend } from "./offload";
+import { hdrIpVersion, hdrL2Len, hdrL4Offset, hdrTotalLen } from "./wire/headers";
+import { be16, be32, setBe16, setBe32 } from "./wire/bytes";
+import { IPV4_ID, IPV4_TOTAL_LEN } from "./wire/ipv4";
+import { IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, NH_HOP_BY_HOP } from "./wire/ipv6";
+import { TCP_CWR, TCP_FIN, TCP_FLAGS, TCP_PSH, TCP_SEQ } from "./wire/tcp";
+
+/** Bytes copied / referenced by large sends in this burst (translate.ts adds them up). */
+export let lsoCopied: u64 = 0;
+export let lsoReferenced: u64 = 0;
+
+export function lsoResetTally(): void {
+  lsoCopied = 0;
+  lsoReferenced = 0;
+}
+
+// The header template of the packet being split (per instance).
+let hLen: u32 = 0; // header bytes each chunk carries
+let l3: u32 = 0;
+let l4: u32 = 0;
+let ipVersion: u32 = 0;
+
+/**
+ * Stage 1 for the current descriptor (a large send whose range is already checked), into
+ * physical slots from `physIndex` on, at most `room`. Returns slots used, 0 to wait.
+ */
+export function translateLargeSend(physIndex: u32, room: u32): u32 {
+  const pd0 = ringSlot(RING_PHYS_TX, physIndex);
+  const template = poolData(poolBuffer(physIndex));
+  const parsed = copyAndParseHeaders(template, curGpa, curLen);
+  let status = checkLargeSend(template, parsed, curLen, curGsoType, curGsoSize, curHdrLen, curCsumStart, curCsumOffset);
+  if (status != STATUS_OK) {
+    writeRefusal(pd0, status);
+    return 1;
+  }
+  const srcHeaders = hdrTotalLen;
+  l3 = hdrL2Len;
+  l4 = hdrL4Offset;
+  ipVersion = hdrIpVersion;
+  hLen = srcHeaders;
+  if (ipVersion == 6 && hasJumboHopByHop(template)) removeHopByHop(template);
+  const payload = curLen - srcHeaders;
+  const mss = curGsoSize;
+  const maxLso = param(P_nicMaxLso);
+  const perChunk: u32 = maxLso > hLen ? (maxLso - hLen) / mss : 0; // k: MSS segments per chunk
+  if (perChunk == 0) {
+    writeRefusal(pd0, DROP_badMss);
+    return 1;
+  }
+  const chunkBytes = perChunk * mss;
+  const chunks = (payload + chunkBytes - 1) / chunkBytes;
+  if (chunks > ringSlots) {
+    writeRefusal(pd0, DROP_lsoTooManyChunks);
+    return 1;
+  }
+  if (chunks > room) return 0;
+  if (pagesSpanned(curGpa + srcHeaders, chunkBytes < payload ? chunkBytes : payload) + 1 > MAX_SG) {
+    writeRefusal(pd0, DROP_tooManySegments);
+    return 1;
+  }
+  // Last chunk first: chunk 0's buffer holds the template until every other chunk has copied it.
+  for (let c = <i32>chunks - 1; c >= 0; c--) {
+    const offset = <u32>c * chunkBytes;
+    const len = payload - offset < chunkBytes ? payload - offset : chunkBytes;
+    emitChunk(physIndex + <u32>c, template, <u32>c, chunks, perChunk, offset, len, srcHeaders);
+  }
+  countAdd(C_superPackets, 1);
+  if (chunks > 1) countAdd(C_stage1Chunks, chunks);
+  return chunks;
+}
+
+function emitChunk(physIndex: u32, template: u32, c: u32, chunks: u32, perChunk: u32, offset: u32,
+  len: u32, srcHeaders: u32): void {
+  const pd = ringSlot(RING_PHYS_TX, physIndex);
+  const buf = poolData(poolBuffer(physIndex));
+  if (c != 0) memory.copy(buf, template, hLen);
+  fixChunkHeader(buf, c * perChunk, offset, len, c == 0, c == chunks - 1);
+  const table = sgTableFor(physIndex);
+  const nsg = buildSgList(table, curGpa + srcHeaders + offset, len);
+  writeCommonFields(pd, c == chunks - 1);
+  store<u32>(pd + D.PD_STATUS, STATUS_OK);
+  store<u32>(pd + D.PD_HDR_ADDR, buf);
+  store<u16>(pd + D.PD_HDR_COPIED, <u16>hLen);
+  store<u16>(pd + D.PD_NSG, <u16>nsg);
+  store<u32>(pd + D.PD_SG_ADDR, table);
+  store<u32>(pd + D.PD_TOTAL_LEN, hLen + len);
+  store<u16>(pd + D.PD_PROTO_HDR_LEN, <u16>hLen);
+  store<u16>(pd + D.PD_L3_OFFSET, <u16>l3);
+  store<u16>(pd + D.PD_L4_OFFSET, <u16>l4);
+  store<u8>(pd + D.PD_IP_VERSION, <u8>ipVersion);
+  lsoCopied += hLen;
+  lsoReferenced += len;
+}
+
+/** The DESIGN.md §5 fix-ups for a chunk whose payload starts `offset` bytes into the packet,
+ *  after `segmentsBefore` MSS segments. */
+function fixChunkHeader(h: u32, segmentsBefore: u32, offset: u32, len: u32, first: bool, last: bool): void {
+  const ip = h + l3;
+  if (ipVersion == 4) {
+    setBe16(ip + IPV4_TOTAL_LEN, hLen - l3 + len);
+    if (param(P_fixedId) == 0) setBe16(ip + IPV4_ID, be16(ip + IPV4_ID) + segmentsBefore);
+  } else {
+    setBe16(ip + IPV6_PAYLOAD_LEN, hLen - l3 - IPV6_HEADER_LEN + len);
+  }
+  const tcp = h + l4;
+  setBe32(tcp + TCP_SEQ, be32(tcp + TCP_SEQ) + offset);
+  let flags = <u32>load<u8>(tcp + TCP_FLAGS);
+  if (!last) flags &= ~(TCP_FIN | TCP_PSH);
+  if (!first) flags &= ~TCP_CWR;
+  store<u8>(tcp + TCP_FLAGS, <u8>flags);
+}
+
+/** A hop-by-hop header right after the IPv6 header that is 8 bytes and holds the jumbo
+ *  payload option (type 0xC2, length 4) — BIG TCP's only use of it (RFC 2675). */
+function hasJumboHopByHop(h: u32): bool {
+  const ip = h + l3;
+  if (<u32>load<u8>(ip + IPV6_NEXT_HEADER) != NH_HOP_BY_HOP) return false;
+  const hbh = ip + IPV6_HEADER_LEN;
+  return load<u8>(hbh + 1) == 0 && load<u8>(hbh + 2) == 0xc2 && load<u8>(hbh + 3) == 4;
+}
+
+/** Removes the 8-byte hop-by-hop header from the template: the next header moves up. */
+function removeHopByHop(h: u32): void {
+  const ip = h + l3;
+  const hbh = ip + IPV6_HEADER_LEN;
+  store<u8>(ip + IPV6_NEXT_HEADER, load<u8>(hbh));
+  memory.copy(hbh, hbh + 8, hLen - (l3 + IPV6_HEADER_LEN + 8));
+  hLen -= 8;
+  l4 -= 8;
+}
