@@ -151,7 +151,8 @@ describe("pcapng", () => {
   });
 });
 
-describe.skipIf(!existsSync(SHARED))(`real captures in ${SHARED}`, () => {
+const HAVE_SHARED = existsSync(SHARED);
+describe.skipIf(!HAVE_SHARED)(HAVE_SHARED ? `real captures in ${SHARED}` : `real captures: skipped, ${SHARED} not found`, () => {
   it("tcpreplay-test_nano.pcap: nanosecond timestamps, same frames as the µs twin", async () => {
     const nano = readAll(join(SHARED, "conformance/tcpreplay-test_nano.pcap"));
     const micro = readAll(join(SHARED, "conformance/tcpreplay-test.pcap"));

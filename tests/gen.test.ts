@@ -96,7 +96,7 @@ describe("TCP super-packets", () => {
     const small = parseFrame(all({ kind: "tcp", superSize: 65536, count: 1, ip: "6", jumboHbh: true })[0].data);
     expect([small.ipLenField, small.hbhJumbo]).toEqual([32 + 45 * 1428, undefined]); // jumbo only over 65535
   });
-  it.skipIf(!existsSync(SHARED))("uses the partial checksum Linux posts (checked on the real linux-gso and BIG TCP captures)", () => {
+  it.skipIf(!existsSync(SHARED))(`uses the partial checksum Linux posts (real captures in ${SHARED}${existsSync(SHARED) ? "" : ": skipped, not found"})`, () => {
     let supers = 0;
     for (const file of ["linux-gso/v4-64k.in.pcap", "conformance/bigtcp-ipv4.pcap", "conformance/bigtcp-ipv6-hbh.pcap"]) {
       readCaptureFile(join(SHARED, file), (f) => {

@@ -16,8 +16,8 @@ import type { CaptureFrame, CaptureInfo } from "./types.js";
  * replay preloads before starting its threads), pcap-parser is event-driven and cannot be;
  * it knows neither the nanosecond magic nor pcapng; and it is 4-8x slower. Measured side by
  * side (bench/capture-ingest.ts, Node 20, 2 shared cores, median of 5 interleaved runs, file
- * in the page cache): 64-byte frames 10.1 Mpps native vs 2.3 Mpps through pcap-parser;
- * 1514-byte frames 5.9 Mpps vs 0.77 Mpps (pcap-parser re-concatenates its buffer on every
+ * in the page cache, two runs): 64-byte frames 8.6-10.1 Mpps native vs 2.3-2.5 Mpps through
+ * pcap-parser; 1514-byte frames 5.9 Mpps vs 0.8-1.0 Mpps (pcap-parser re-concatenates its buffer on every
  * chunk and allocates per record). The preload should measure the datapath, not the parser.
  * pcap-parser stays available, streaming and async, as readPcapStream.
  */
