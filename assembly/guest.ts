@@ -17,9 +17,11 @@ import { ringAvailable, ringHead, ringPublish, ringRelease, ringReserve, ringSlo
 import * as D from "./descriptors";
 import { countAdd, C_guestBytesPosted, C_guestCompleted, C_guestCompletionErrors,
   C_guestFramesOffered, C_guestFramesSkipped, C_guestKicks, C_guestOutOfOrder, C_guestPosted,
-  C_guestRamFull, C_guestRingFull, STATUS_OK } from "./counters";
+  C_guestRamFull, C_guestRingFull, C_guestSleeps, STATUS_OK } from "./counters";
 import { copyToGuest } from "./guestmem";
 import { requestOffloads } from "./guest_offload";
+import { clockNowNs } from "./clock";
+import { latencyRecordNs } from "./latency";
 
 // Capture arena records (written by the host): [u32 captured length][u32 original length]
 // [u64 timestamp ns][bytes, padded to 8].
@@ -29,6 +31,10 @@ export const ARENA_BYTES: u32 = STATE_ARENA + 0; // u32 bytes of records
 export const ARENA_FRAMES: u32 = STATE_ARENA + 4; // u32 records
 export const ARENA_LOOPS: u32 = STATE_ARENA + 8; // u32 passes over the arena (≥ 1)
 export const ARENA_LIMIT: u32 = STATE_ARENA + 16; // u64 frames to post in all (0: no limit)
+
+// Shadow entry per in-flight descriptor (SHADOW_ENTRY_SIZE = 16 bytes, guest-private).
+const SHADOW_NEED: u32 = 0; // u32 bytes of guest RAM the buffer holds (wasted tail included)
+const SHADOW_POSTED_NS: u32 = 8; // u64 when it was posted (clock read once per burst)
 
 // Guest-private state (this instance only).
 let cursor: u32 = 0; // arena offset of the next record
@@ -67,13 +73,17 @@ function guestReclaim(budget: u32): u32 {
   const n = ringAvailable(RING_USED, budget);
   if (n == 0) return 0;
   const tail = ringTail(RING_USED);
+  const now = clockNowNs(); // once per burst: a host call costs more than a frame's work
   let errors: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const ue = ringSlot(RING_USED, tail + i);
     const cookie = load<u32>(ue + D.UE_COOKIE);
     if (cookie != expectCookie) countAdd(C_guestOutOfOrder, 1);
     if (load<u32>(ue + D.UE_STATUS) != STATUS_OK) errors++;
-    ramUsed -= load<u32>(shadowEntry(expectCookie));
+    const shadow = shadowEntry(expectCookie);
+    ramUsed -= load<u32>(shadow + SHADOW_NEED);
+    const posted = load<u64>(shadow + SHADOW_POSTED_NS);
+    latencyRecordNs(now > posted ? now - posted : 0);
     expectCookie++;
   }
   ringRelease(RING_USED, n);
@@ -96,6 +106,7 @@ function guestPost(budget: u32): u32 {
     return 0;
   }
   const head = ringHead(RING_GUEST_TX);
+  const now = clockNowNs();
   let posted: u32 = 0;
   let bytes: u64 = 0;
   while (posted < room && !postingDone) {
@@ -125,7 +136,9 @@ function guestPost(budget: u32): u32 {
     store<u32>(gd + D.GD_COOKIE, cookie);
     requestOffloads(gd, rec + ARENA_RECORD_HEADER, len, gpa);
     store<u64>(gd + D.GD_TIMESTAMP, load<u64>(rec + 8));
-    store<u32>(shadowEntry(cookie), need);
+    const shadow = shadowEntry(cookie);
+    store<u32>(shadow + SHADOW_NEED, need);
+    store<u64>(shadow + SHADOW_POSTED_NS, now);
     ramUsed += need;
     ramHead = gpa + len == guestRamBytes ? 0 : gpa + len;
     bytes += len;
@@ -181,6 +194,7 @@ export function guestPrepareSleep(): u32 {
     atomic.store<u32>(STATE_GUEST_SLEEPING, 0);
     return 0;
   }
+  countAdd(C_guestSleeps, 1);
   return 1;
 }
 

@@ -8,6 +8,8 @@ import { ringInit } from "./ring";
 import { poolInit } from "./pool";
 import { wireInit } from "./wire_sink";
 import { resetCounters } from "./counters";
+import { latencyReset } from "./latency";
+import { coalesceReset } from "./coalesce";
 
 export * from "./layout";
 export * from "./counters";
@@ -18,13 +20,14 @@ export { guestInit, guestStep, guestPrepareSleep, guestWoke, guestInFlight, gues
   ARENA_RECORD_HEADER, ARENA_BYTES, ARENA_FRAMES, ARENA_LOOPS, ARENA_LIMIT } from "./guest";
 export { deviceStep, devicePrepareSleep, deviceWoke } from "./device";
 export { translateStage, checkGuestRange } from "./translate";
-export { nicStage } from "./nic";
+export { nicStage, slowdownSink } from "./nic";
 export { copyFirstPart, copiedAt, FALLBACK_COPY, COPY_HEADERS, COPY_L3_10, COPY_FIXED, COPY_FULL, COPY_NONE } from "./hdrcopy";
 export { POOL_BUF_MAGIC, PB_DATA_ADDR, PB_INDEX, PB_MAGIC, poolBuffer } from "./pool";
 export { WIRE_RECORD_HEADER, WIRE_WRAP, wireHead, wireTail, wireSetTail } from "./wire_sink";
 export { parseHeaders, hdrL2Len, hdrIpVersion, hdrL4Offset, hdrL4Proto, hdrTotalLen,
   PARSE_OK, PARSE_TRUNCATED, PARSE_MALFORMED } from "./wire/headers";
-export { POLICY_NONE } from "./coalesce";
+export * from "./coalesce";
+export * from "./latency";
 export * from "./descriptors";
 
 /**
@@ -40,4 +43,6 @@ export function initDatapath(pageSeed: u32): void {
   poolInit();
   wireInit();
   resetCounters();
+  latencyReset();
+  coalesceReset(0);
 }

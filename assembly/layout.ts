@@ -13,7 +13,7 @@
 //   0x3000 STATE        per-thread state, one 64-byte line per writer (see STATE_* below)
 //   0x4000 COUNTERS     64-bit counters: guest-written 0..63, device-written 64..255
 //   0x5000 PARAMS       run parameters written by the host before traffic starts
-//   0x6000 HISTOGRAM    completion-latency histogram (device-written)
+//   0x6000 HISTOGRAM    completion-latency histogram (guest-written: post → reclaim)
 //
 // Region part (from 1 MiB, 4 KiB-aligned, sized by configure()):
 //

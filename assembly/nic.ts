@@ -3,26 +3,33 @@
 // Shape: (physical TX ring, wire + used ring, budget) → descriptors completed.
 //
 // For each descriptor the NIC gathers the copied header bytes and the SG entries into a wire
-// record (the DMA a real NIC does), checks the frame against the MTU, and, on the descriptor
-// that finishes a guest request, posts its completion. Descriptors that arrive carrying a
+// record (the DMA a real NIC does), checks the frame against the MTU, completes a checksum the
+// guest asked for (NEEDS_CSUM), or — for a large send — cuts the chunk into MTU-sized frames
+// (segment.ts); on the descriptor that finishes a guest request it posts the completion. Descriptors that arrive carrying a
 // drop reason from translation are completed with it, in order. The completions of a burst
 // are published with one store, then handed to the interrupt policy (coalesce.ts).
 
 import { RING_PHYS_TX, RING_USED } from "./layout";
 import { ringAvailable, ringHead, ringPublish, ringRelease, ringReserve, ringSlot, ringTail } from "./ring";
 import * as D from "./descriptors";
-import { countAdd, countDrop, C_deviceCompleted, C_devicePackets, C_wireBytes, C_wireFrames,
-  DROP_oversize, DROP_runt, STATUS_OK } from "./counters";
-import { param, P_mtu } from "./params";
+import { countAdd, countDrop, C_csumCompleted, C_deviceCompleted, C_devicePackets, C_wireBytes, C_wireFrames,
+  DROP_badCsumRequest, DROP_oversize, DROP_runt, STATUS_OK } from "./counters";
+import { isLargeSend } from "./offload";
+import { segmentChunk, segmentBytes, segmentsMade, STALL } from "./segment";
+import { checksumAdd, fold } from "./wire/checksum";
+import { UDP_CHECKSUM } from "./wire/udp";
+import { param, P_mtu, P_slowdownNs } from "./params";
 import { ethernetHeaderLen, ETH_HEADER_LEN } from "./wire/ethernet";
 import { wireAbort, wireBegin, wireCommit, wirePublish, wireReserve } from "./wire_sink";
 import { deliverCompletions } from "./coalesce";
 
-// Returned by transmit() when the wire is full: keep the descriptor for the next turn.
-const STALL: u32 = 0xffffffff;
-
 let burstFrames: u64 = 0;
 let burstBytes: u64 = 0;
+let burstCsums: u64 = 0;
+// Wire frames made so far for the guest descriptor in progress (its chunks may span bursts).
+let framesForCurrent: u32 = 0;
+// Set while consuming the remaining chunks of a guest descriptor that was refused mid-way.
+let skippingRefused: bool = false;
 
 /** Transmits up to `budget` physical descriptors; returns how many were consumed. */
 export function nicStage(budget: u32): u32 {
@@ -35,20 +42,30 @@ export function nicStage(budget: u32): u32 {
   let done: u32 = 0;
   let completions: u32 = 0;
   let packets: u32 = 0;
-  burstFrames = burstBytes = 0;
+  burstFrames = burstBytes = burstCsums = 0;
   wireBegin();
   for (; done < n; done++) {
     const pd = ringSlot(RING_PHYS_TX, pTail + done);
+    if (skippingRefused) {
+      // The rest of a guest descriptor one of whose chunks was refused (already completed).
+      if (load<u8>(pd + D.PD_LAST) != 0) skippingRefused = false;
+      continue;
+    }
     let status = load<u32>(pd + D.PD_STATUS);
     if (status == STATUS_OK) {
-      status = transmit(pd);
+      status = isLargeSend(load<u8>(pd + D.PD_GSO_TYPE)) ? transmitLargeSend(pd) : transmit(pd);
       if (status == STALL) break;
     }
-    if (load<u8>(pd + D.PD_LAST) != 0) {
+    // A refused chunk refuses its whole guest descriptor: the chunks before it are on the wire
+    // already, so the completion's frame count says how far it got.
+    const last = load<u8>(pd + D.PD_LAST) != 0;
+    if (status != STATUS_OK && !last) skippingRefused = true;
+    if (last || status != STATUS_OK) {
       const ue = ringSlot(RING_USED, uHead + completions);
       store<u32>(ue + D.UE_COOKIE, load<u32>(pd + D.PD_COOKIE));
       store<u32>(ue + D.UE_STATUS, status);
-      store<u32>(ue + D.UE_WIRE_FRAMES, status == STATUS_OK ? 1 : 0);
+      store<u32>(ue + D.UE_WIRE_FRAMES, framesForCurrent);
+      framesForCurrent = 0;
       if (status == STATUS_OK) packets++;
       else countDrop(status);
       completions++;
@@ -59,10 +76,28 @@ export function nicStage(budget: u32): u32 {
   ringPublish(RING_USED, completions);
   countAdd(C_wireFrames, burstFrames);
   countAdd(C_wireBytes, burstBytes);
+  countAdd(C_csumCompleted, burstCsums);
   countAdd(C_devicePackets, packets);
   countAdd(C_deviceCompleted, completions);
   if (completions > 0) deliverCompletions(completions);
+  const slow = param(P_slowdownNs);
+  if (slow != 0) slowdownSpin(<u64>slow * <u64>done);
   return done;
+}
+
+// Benchmark-gate support (P_slowdownNs, src/gate.ts): about `slowdownNs` ns of extra work per
+// descriptor, as a dependent multiply-add chain (no clock read, nothing touched in memory).
+// Checked once per burst, so a zero parameter costs one load and a branch per burst.
+let slowdownAcc: u32 = 1;
+function slowdownSpin(iterations: u64): void {
+  let x = slowdownAcc;
+  for (let i: u64 = 0; i < iterations; i++) x = x * 1664525 + 1013904223;
+  slowdownAcc = x;
+}
+
+/** Keeps the slowdown chain observable (so the optimizer cannot drop it). */
+export function slowdownSink(): u32 {
+  return slowdownAcc;
 }
 
 /** Gathers one frame onto the wire. Returns STATUS_OK, a drop reason, or STALL. */
@@ -77,9 +112,44 @@ function transmit(pd: u32): u32 {
     wireAbort();
     return DROP_oversize;
   }
+  if ((load<u8>(pd + D.PD_FLAGS) & D.VIRTIO_NET_HDR_F_NEEDS_CSUM) != 0) {
+    const status = completeChecksum(at, len, load<u16>(pd + D.PD_CSUM_START), load<u16>(pd + D.PD_CSUM_OFFSET));
+    if (status != STATUS_OK) {
+      wireAbort();
+      return status;
+    }
+  }
   wireCommit(load<u64>(pd + D.PD_TIMESTAMP));
   burstFrames++;
   burstBytes += len;
+  framesForCurrent++;
+  return STATUS_OK;
+}
+
+/** Stage 2 of a large send (segment.ts), with the frames it made counted. */
+function transmitLargeSend(pd: u32): u32 {
+  const status = segmentChunk(pd);
+  if (status == STATUS_OK) {
+    burstFrames += segmentsMade;
+    burstBytes += segmentBytes;
+    framesForCurrent += segmentsMade;
+    burstCsums += segmentsMade;
+  }
+  return status;
+}
+
+/**
+ * Checksum offload as virtio defines it (1.2 §5.1.6.2, VIRTIO_NET_HDR_F_NEEDS_CSUM): the
+ * ones'-complement sum from csum_start to the end of the frame — the guest left the
+ * pseudo-header sum in the field — stored, complemented, at csum_start + csum_offset. A UDP
+ * result of 0 is sent as 0xffff (RFC 768: 0 means "no checksum").
+ */
+function completeChecksum(frame: u32, len: u32, start: u32, offset: u32): u32 {
+  if (start + offset + 2 > len) return DROP_badCsumRequest;
+  let v = ~fold(checksumAdd(frame + start, len - start, 0)) & 0xffff;
+  if (v == 0 && offset == UDP_CHECKSUM) v = 0xffff;
+  store<u16>(frame + start + offset, <u16>v);
+  burstCsums++;
   return STATUS_OK;
 }
 

@@ -61,7 +61,7 @@ export class Core {
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
     this.module = module;
     this.memory = memory;
-    this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as CoreExports;
+    this.exports = new WebAssembly.Instance(module, { env: { memory, nowUs: () => (performance.timeOrigin + performance.now()) * 1000 } }).exports as CoreExports;
   }
 
   /** The value of an exported constant (or mutable global). */

@@ -4,6 +4,7 @@ import { CaptureError, CaptureInfo, LINKTYPE_ETHERNET, PcapWriter, readCaptureFi
 import { Datapath, DatapathConfig, RunResult, RunSampler, arenaRecordBytes } from "./datapath.js";
 import { ReplayFacts } from "./report.js";
 import { applyCoalesce, CoalesceSpec } from "./coalesce-options.js";
+import { readLatency } from "./latency.js";
 
 export interface ReplayOptions {
   capture: string;
@@ -54,6 +55,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayFacts & { run: 
     snapshot: run.counters,
     out: opts.out,
     interrupted: opts.limit > 0 || dp.drainRequested,
+    latency: readLatency(dp.core),
     run,
     info,
   };

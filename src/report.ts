@@ -2,6 +2,7 @@
 // working), the datapath's counters, and the books. Also the JSON form (keys in README).
 
 import type { CounterSnapshot } from "./counters.js";
+import type { LatencySummary } from "./latency.js";
 import { totalDrops } from "./counters.js";
 
 /** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
@@ -17,6 +18,8 @@ export interface ReplayFacts {
   out?: string;
   /** True when the run was cut short on purpose (SIGINT, --limit, --duration). */
   interrupted?: boolean;
+  /** Completion latency, post → reclaimed by the guest. */
+  latency?: LatencySummary;
 }
 
 export interface Books {
@@ -41,6 +44,7 @@ export function checkBooks(f: ReplayFacts): Books {
   expect(c.guestCompleted === c.devicePackets + dropped,
     `completed ${c.guestCompleted} != transmitted ${c.devicePackets} + dropped ${dropped}`);
   expect(c.guestOutOfOrder === 0n, `${c.guestOutOfOrder} completions arrived out of order`);
+  expect(c.stranded === 0n, `${c.stranded} completions stranded (held, never signalled)`);
   if (!f.interrupted) {
     const expected = BigInt(f.framesInCapture) * BigInt(f.loops);
     expect(c.guestFramesOffered === expected, `frames taken ${c.guestFramesOffered} != capture frames ${f.framesInCapture} × loops ${f.loops}`);
@@ -105,6 +109,12 @@ export function jsonReport(f: ReplayFacts) {
       completionsPerInterrupt: delivered > 0 ? n(c.deviceCompleted) / delivered : 0,
       stranded: n(c.stranded),
     },
+    latencyUs: {
+      p50: f.latency?.p50Us ?? null,
+      p99: f.latency?.p99Us ?? null,
+      mean: f.latency?.meanUs ?? null,
+      max: f.latency?.maxUs ?? null,
+    },
     elapsedSeconds: f.elapsedSeconds,
     books: { balanced: books.balanced, problems: books.problems },
   };
@@ -131,6 +141,9 @@ export function textReport(f: ReplayFacts): string {
     `Interrupts: ${fmtInt(j.interrupts.delivered)} delivered (${j.interrupts.completionsPerInterrupt.toFixed(2)} completions each), ` +
       `${fmtInt(j.interrupts.wakeups)} woke the guest, ${j.interrupts.stranded} stranded`,
   ];
+  if (f.latency && f.latency.count > 0) {
+    lines.push(`Latency (post → completion seen by the guest): p50 ${f.latency.p50Us.toFixed(1)} µs, p99 ${f.latency.p99Us.toFixed(1)} µs, max ${f.latency.maxUs.toFixed(1)} µs`);
+  }
   const drops = Object.entries(j.dropped).filter(([k, v]) => k !== "total" && v > 0);
   lines.push(`Dropped: ${fmtInt(j.dropped.total)}` + (drops.length ? ` (${drops.map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ")})` : ""));
   if (j.packets.skipped > 0) lines.push(`Skipped by the guest (larger than guest RAM): ${fmtInt(j.packets.skipped)}`);

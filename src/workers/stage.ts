@@ -37,6 +37,15 @@ const SPIN_TURNS = 64;
 // A busy stage still looks at the stop flag every STOP_CHECK_STEPS steps.
 const STOP_CHECK_STEPS = 256;
 const SLEEP_TIMEOUT_MS = 20;
+// The device hands the coalescing timer the time every TICK_STEPS steps (and before it sleeps).
+const TICK_STEPS = 16;
+
+/** How long a stage may sleep: until the coalescing timer is due, at most SLEEP_TIMEOUT_MS. */
+function sleepTimeoutMs(timerDueUs?: () => number): number {
+  const due = timerDueUs?.() ?? -1;
+  if (due < 0) return SLEEP_TIMEOUT_MS;
+  return Math.min(SLEEP_TIMEOUT_MS, Math.max(0, (due - nowUs()) / 1000));
+}
 
 let core: Core | undefined;
 function getCore(): Core {
@@ -58,6 +67,10 @@ export default function runStage(task: StageTask): StageResult {
   const step: (budget: number) => number = isGuest ? x.guestStep : x.deviceStep;
   const prepareSleep: () => number = isGuest ? x.guestPrepareSleep : x.devicePrepareSleep;
   const woke: () => void = isGuest ? x.guestWoke : x.deviceWoke;
+  // The device passes the time in for timer-based coalescing (count:N,usecs:U); the policy
+  // itself never reads a clock (assembly/coalesce.ts).
+  const tick: ((nowUs: number) => number) | undefined = isGuest ? undefined : x.coalesceTick;
+  const timerDueUs: (() => number) | undefined = isGuest ? undefined : x.coalesceTimerDueUs;
   if (isGuest) x.guestInit();
 
   const t0 = performance.now();
@@ -72,6 +85,7 @@ export default function runStage(task: StageTask): StageResult {
       throw new Error(`injected failure after ${steps} steps`);
     }
     if (work < 0) break; // the guest has posted everything and seen every completion
+    if (tick && steps % TICK_STEPS === 0) tick(nowUs());
     if (work > 0 && steps % STOP_CHECK_STEPS !== 0) {
       idle = 0;
       continue;
@@ -85,7 +99,7 @@ export default function runStage(task: StageTask): StageResult {
     const bell = Atomics.load(i32, bellIndex);
     if (prepareSleep() !== 0) {
       sleeps++;
-      Atomics.wait(i32, bellIndex, bell, SLEEP_TIMEOUT_MS);
+      Atomics.wait(i32, bellIndex, bell, sleepTimeoutMs(timerDueUs));
       woke();
     } else {
       // Work is pending but blocked (e.g. the wire is full and the host is draining it):

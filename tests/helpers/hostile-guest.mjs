@@ -4,7 +4,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 
 const { module, memory, frames, signalAddr, headerBytes, C } = workerData;
-const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const x = new WebAssembly.Instance(module, { env: { memory, nowUs: () => (performance.timeOrigin + performance.now()) * 1000 } }).exports;
 x.attach();
 const u8 = new Uint8Array(memory.buffer);
 const view = new DataView(memory.buffer);

@@ -4,7 +4,7 @@
 import { parentPort, workerData } from "node:worker_threads";
 
 const { module, memory, ring, total, seed, maxBurst } = workerData;
-const x = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const x = new WebAssembly.Instance(module, { env: { memory, nowUs: () => (performance.timeOrigin + performance.now()) * 1000 } }).exports;
 x.attach();
 const view = new DataView(memory.buffer);
 let s = seed >>> 0;
