@@ -340,11 +340,17 @@ function zeroSumFrame(s: CsumSpec): ReturnType<typeof csumFrame> {
 
 describe("checksumAdd vs a plain ones'-complement sum", () => {
   it(`agrees for ${RUNS / 5} random buffers, offsets and lengths`, () => {
-    rig.set({ mtu: 65535, nicMaxLso: 65536, maxSegments: 65535, fixedId: false });
-    const lengths = { odd: 0, even: 0 };
+    // An MTU beyond what the CLI allows, so one sum can run past 64 KiB: checksumAdd widens
+    // its SIMD lane accumulators every 64 KiB, and that boundary must be crossed too.
+    rig.set({ mtu: 262_144, nicMaxLso: 65536, maxSegments: 65535, fixedId: false });
+    const lengths = { odd: 0, even: 0, over64k: 0 };
     fc.assert(
       fc.property(
-        fc.oneof(fc.integer({ min: 16, max: 200 }), fc.integer({ min: 16, max: 20_000 })),
+        fc.oneof(
+          { weight: 5, arbitrary: fc.integer({ min: 16, max: 200 }) },
+          { weight: 5, arbitrary: fc.integer({ min: 16, max: 20_000 }) },
+          { weight: 1, arbitrary: fc.integer({ min: 65_600, max: 200_000 }) },
+        ),
         fc.nat(),
         fc.nat(),
         fc.integer({ min: 1, max: 0x7fffffff }),
@@ -355,8 +361,9 @@ describe("checksumAdd vs a plain ones'-complement sum", () => {
           else fillRandom(f, seed);
           f[12] = 0x88; // not IP, not a VLAN tag
           f[13] = 0xb5;
-          const start = 14 + (startSeed % (len - 14 - 1));
-          const offset = offSeed % (len - start - 1);
+          // csum_start and csum_offset are u16 in virtio_net_hdr; the sum still runs to the end.
+          const start = 14 + (startSeed % Math.min(len - 14 - 1, 0xffff - 14));
+          const offset = offSeed % Math.min(len - start - 1, 0xffff);
           const core = rig.send(f, seed % 4096, { flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: start, csumOffset: offset });
           expect(core.status).toBe("ok");
           let v = internetChecksum(f, start, len);
@@ -364,11 +371,13 @@ describe("checksumAdd vs a plain ones'-complement sum", () => {
           const out = core.frames[0];
           expect((out[start + offset] << 8) | out[start + offset + 1]).toBe(v);
           lengths[(len - start) % 2 ? "odd" : "even"]++;
+          if (len - start > 65536 + 64) lengths.over64k++;
         },
       ),
       { numRuns: RUNS / 5, seed: SEED, endOnFailure: true },
     );
     expect(lengths.odd).toBeGreaterThan(RUNS / 50);
+    expect(lengths.over64k).toBeGreaterThan(RUNS / 500);
   });
 });
 

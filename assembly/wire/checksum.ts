@@ -27,25 +27,31 @@
  *  trailing odd byte counts as the high byte of a zero-padded word (its memory position). */
 export function checksumAdd(p: u32, len: u32, initial: u32): u32 {
   let acc: u64 = <u64>initial;
-  // Bulk: 16 bytes per step with SIMD, widening u32 lanes into two u64 accumulators.
-  let vacc = i64x2.splat(0);
+  // Bulk: 64 bytes per step. Each 16-byte vector becomes four u32 lanes of pairwise-added u16
+  // words (i32x4.extadd_pairwise_i16x8_u, at most 2·0xffff per lane), summed into two
+  // independent accumulators (no single dependency chain). A lane gains at most 2·(2·0xffff)
+  // per step, so blocks of 1024 steps (64 KiB) are far from overflowing; each block is widened
+  // into the u64 accumulator. Summing 16-bit words instead of 32-bit ones gives the same
+  // ones'-complement sum (2^16 ≡ 1 mod 0xffff).
   while (len >= 64) {
-    const a = v128.load(p);
-    const b = v128.load(p, 16);
-    const c = v128.load(p, 32);
-    const d = v128.load(p, 48);
-    vacc = i64x2.add(vacc, i64x2.extend_low_i32x4_u(a));
-    vacc = i64x2.add(vacc, i64x2.extend_high_i32x4_u(a));
-    vacc = i64x2.add(vacc, i64x2.extend_low_i32x4_u(b));
-    vacc = i64x2.add(vacc, i64x2.extend_high_i32x4_u(b));
-    vacc = i64x2.add(vacc, i64x2.extend_low_i32x4_u(c));
-    vacc = i64x2.add(vacc, i64x2.extend_high_i32x4_u(c));
-    vacc = i64x2.add(vacc, i64x2.extend_low_i32x4_u(d));
-    vacc = i64x2.add(vacc, i64x2.extend_high_i32x4_u(d));
-    p += 64;
-    len -= 64;
+    let steps = len >> 6;
+    if (steps > 1024) steps = 1024;
+    len -= steps << 6;
+    let va = i32x4.splat(0);
+    let vb = i32x4.splat(0);
+    for (; steps > 0; steps--) {
+      va = i32x4.add(va, i32x4.extadd_pairwise_i16x8_u(v128.load(p)));
+      vb = i32x4.add(vb, i32x4.extadd_pairwise_i16x8_u(v128.load(p, 16)));
+      va = i32x4.add(va, i32x4.extadd_pairwise_i16x8_u(v128.load(p, 32)));
+      vb = i32x4.add(vb, i32x4.extadd_pairwise_i16x8_u(v128.load(p, 48)));
+      p += 64;
+    }
+    const w = i64x2.add(
+      i64x2.add(i64x2.extend_low_i32x4_u(va), i64x2.extend_high_i32x4_u(va)),
+      i64x2.add(i64x2.extend_low_i32x4_u(vb), i64x2.extend_high_i32x4_u(vb)),
+    );
+    acc += <u64>i64x2.extract_lane(w, 0) + <u64>i64x2.extract_lane(w, 1);
   }
-  acc += <u64>i64x2.extract_lane(vacc, 0) + <u64>i64x2.extract_lane(vacc, 1);
   while (len >= 4) {
     acc += <u64>load<u32>(p);
     p += 4;
