@@ -10,9 +10,10 @@
 // Like a virtio driver with a descriptor table of ringSlots entries, the guest never has more
 // than ringSlots descriptors in flight; so the used ring can never overflow.
 
-import { RING_GUEST_TX, RING_USED, SHADOW_ENTRY_SIZE, STATE_ARENA, STATE_DEVICE_DOORBELL,
-  STATE_DEVICE_SLEEPING, STATE_GUEST_SLEEPING, arenaBase, guestRamBytes, guestShadowBase,
-  ringSlots } from "./layout";
+import { RING_GUEST_TX, RING_USED, SHADOW_ENTRY_SIZE, STATE_DEVICE_DOORBELL,
+  STATE_DEVICE_SLEEPING, STATE_GUEST_SLEEPING, guestRamBytes, guestShadowBase, ringSlots } from "./layout";
+import { ARENA_RECORD_HEADER, arenaClose, arenaExhausted, arenaInit, arenaNext, arenaPublish, arenaTake } from "./arena";
+import { paceAllows, paceInit, paceOffsetOf, paceTook } from "./pace";
 import { ringAvailable, ringHead, ringPublish, ringRelease, ringReserve, ringSlot, ringTail } from "./ring";
 import * as D from "./descriptors";
 import { countAdd, C_guestBytesPosted, C_guestCompleted, C_guestCompletionErrors,
@@ -23,23 +24,11 @@ import { requestOffloads } from "./guest_offload";
 import { clockNowNs } from "./clock";
 import { latencyRecordNs } from "./latency";
 
-// Capture arena records (written by the host): [u32 captured length][u32 original length]
-// [u64 timestamp ns][bytes, padded to 8].
-export const ARENA_RECORD_HEADER: u32 = 16;
-// Host-written arena description (STATE_ARENA line).
-export const ARENA_BYTES: u32 = STATE_ARENA + 0; // u32 bytes of records
-export const ARENA_FRAMES: u32 = STATE_ARENA + 4; // u32 records
-export const ARENA_LOOPS: u32 = STATE_ARENA + 8; // u32 passes over the arena (≥ 1)
-export const ARENA_LIMIT: u32 = STATE_ARENA + 16; // u64 frames to post in all (0: no limit)
-
 // Shadow entry per in-flight descriptor (SHADOW_ENTRY_SIZE = 16 bytes, guest-private).
 const SHADOW_NEED: u32 = 0; // u32 bytes of guest RAM the buffer holds (wasted tail included)
 const SHADOW_POSTED_NS: u32 = 8; // u64 when it was posted (clock read once per burst)
 
 // Guest-private state (this instance only).
-let cursor: u32 = 0; // arena offset of the next record
-let loopsDone: u32 = 0;
-let offered: u64 = 0; // frames taken from the arena so far
 let postingDone: bool = false;
 let ramHead: u32 = 0; // guest-physical address of the next buffer
 let ramUsed: u32 = 0; // bytes of guest RAM in flight (wasted tails included)
@@ -47,14 +36,13 @@ let nextCookie: u32 = 0;
 let expectCookie: u32 = 0;
 
 export function guestInit(): void {
-  cursor = 0;
-  loopsDone = 0;
-  offered = 0;
+  arenaInit();
+  paceInit();
   ramHead = 0;
   ramUsed = 0;
   nextCookie = 0;
   expectCookie = 0;
-  postingDone = load<u32>(ARENA_FRAMES) == 0 || load<u32>(ARENA_LOOPS) == 0;
+  postingDone = arenaExhausted();
 }
 
 /** One turn: reclaim, then post. Returns work done (> 0), 0 for none, -1 once every frame has
@@ -109,12 +97,17 @@ function guestPost(budget: u32): u32 {
   const now = clockNowNs();
   let posted: u32 = 0;
   let bytes: u64 = 0;
-  while (posted < room && !postingDone) {
-    const rec = arenaBase + cursor;
+  while (posted < room) {
+    if (arenaExhausted()) {
+      postingDone = true;
+      break;
+    }
+    const rec = arenaNext();
+    if (rec == 0 || !paceAllows(rec)) break; // streaming: the host has not refilled yet; or paced
     const len = load<u32>(rec);
     if (len > guestRamBytes) {
       countAdd(C_guestFramesSkipped, 1);
-      advanceCursor(len);
+      takeRecord(len);
       continue;
     }
     // Place the buffer; a frame that would cross the end of guest RAM starts again at 0.
@@ -143,8 +136,9 @@ function guestPost(budget: u32): u32 {
     ramHead = gpa + len == guestRamBytes ? 0 : gpa + len;
     bytes += len;
     posted++;
-    advanceCursor(len);
+    takeRecord(len);
   }
+  arenaPublish();
   ringPublish(RING_GUEST_TX, posted);
   nextCookie += posted;
   countAdd(C_guestPosted, posted);
@@ -153,17 +147,10 @@ function guestPost(budget: u32): u32 {
   return posted;
 }
 
-function advanceCursor(len: u32): void {
-  offered++;
+function takeRecord(len: u32): void {
+  arenaTake(len);
+  paceTook(len);
   countAdd(C_guestFramesOffered, 1);
-  cursor += ARENA_RECORD_HEADER + ((len + 7) & ~7);
-  if (cursor >= load<u32>(ARENA_BYTES)) {
-    cursor = 0;
-    loopsDone++;
-    if (loopsDone >= load<u32>(ARENA_LOOPS)) postingDone = true;
-  }
-  const limit = load<u64>(ARENA_LIMIT);
-  if (limit != 0 && offered >= limit) postingDone = true;
 }
 
 /** Notifies the device only if it said it is going to sleep (virtio's notification
@@ -180,8 +167,11 @@ function kickDevice(): void {
 /** Can the guest post now, or is it waiting on completions? */
 function guestCanPost(): bool {
   if (postingDone || nextCookie - expectCookie >= ringSlots) return false;
+  if (arenaExhausted()) return true; // one more step notices it is done
   if (ringReserve(RING_GUEST_TX, 1) == 0) return false;
-  const len = load<u32>(arenaBase + cursor);
+  const rec = arenaNext();
+  if (rec == 0 || !paceAllows(rec)) return false;
+  const len = load<u32>(rec);
   const need = len > guestRamBytes - ramHead ? len + guestRamBytes - ramHead : len;
   return len > guestRamBytes || need <= guestRamBytes - ramUsed;
 }
@@ -205,4 +195,10 @@ export function guestWoke(): void {
 /** Graceful stop (SIGINT, --duration): post nothing more; in-flight frames still complete. */
 export function guestStopPosting(): void {
   postingDone = true;
+  arenaClose();
+}
+
+/** For the host's pacer: capture-time offset (ns) of the next frame, 0 if none is ready. */
+export function guestNextCaptureOffsetNs(): u64 {
+  return paceOffsetOf(arenaNext());
 }

@@ -17,7 +17,10 @@ export * from "./params";
 export { ringReserve, ringPublish, ringAvailable, ringRelease, ringCount, ringFullEvents,
   ringBursts, ringResetAt, ringInit, ringHead, ringTail, ringSlot, ringTailSeen, ringHeadSeen } from "./ring";
 export { guestInit, guestStep, guestPrepareSleep, guestWoke, guestInFlight, guestStopPosting,
-  ARENA_RECORD_HEADER, ARENA_BYTES, ARENA_FRAMES, ARENA_LOOPS, ARENA_LIMIT } from "./guest";
+  guestNextCaptureOffsetNs } from "./guest";
+export { ARENA_RECORD_HEADER, ARENA_WRAP, ARENA_BYTES, ARENA_FRAMES, ARENA_LOOPS, ARENA_LIMIT, ARENA_STREAMING,
+  ARENA_SPAN_NS, ARENA_HEAD, ARENA_EOF, ARENA_TAIL } from "./arena";
+export { guestSetPace } from "./pace";
 export { deviceStep, devicePrepareSleep, deviceWoke } from "./device";
 export { translateStage, checkGuestRange } from "./translate";
 export { nicStage, slowdownSink } from "./nic";

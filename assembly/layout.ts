@@ -57,6 +57,7 @@ export const STATE_DEVICE: u32 = STATE_BASE + 0x240; // device private state (4 
 export const STATE_ARENA: u32 = STATE_BASE + 0x340; // host-written arena description
 export const STATE_WIRE: u32 = STATE_BASE + 0x380; // wire ring: producer line
 export const STATE_WIRE_CONSUMER: u32 = STATE_BASE + 0x3c0; // wire ring: consumer line
+export const STATE_ARENA_CONSUMER: u32 = STATE_BASE + 0x400; // arena ring (streaming): guest line
 
 // Region table: base and size of each region, written by configure().
 export const REGION_GUEST_RAM: u32 = 0;

@@ -1,6 +1,6 @@
 // Large send offload, stage 1: the backend's filter (US 8,654,784 / 9,270,608).
 //
-// A large send bigger than the NIC accepts (P_nicMaxLso bytes of frame) is cut into chunks of
+// A large send bigger than the NIC accepts (P_nicMaxLso bytes of IP packet) is cut into chunks of
 // k·MSS payload — only the last may be short — each a large send of its own that the NIC
 // (stage 2, segment.ts) cuts into MTU-sized frames. Every chunk gets its own copy of the headers
 // in its own pre-translated pool buffer, fixed up so that stage 2 reproduces exactly what a
@@ -70,8 +70,14 @@ export function translateLargeSend(physIndex: u32, room: u32): u32 {
   if (ipVersion == 6 && hasJumboHopByHop(template)) removeHopByHop(template);
   const payload = curLen - srcHeaders;
   const mss = curGsoSize;
-  const maxLso = param(P_nicMaxLso);
-  const perChunk: u32 = maxLso > hLen ? (maxLso - hLen) / mss : 0; // k: MSS segments per chunk
+  // The NIC's limit counts the IP packet (IP and TCP headers and payload, no Ethernet header or
+  // tags), and no chunk may exceed what its own length field holds: the classic 64 KiB limit
+  // is IPv4's 16-bit total length (IPv6: 40 + 65535). A packet that fits is one chunk.
+  const ipHeaders = hLen - l3;
+  const fieldCap: u32 = ipVersion == 4 ? 65535 : IPV6_HEADER_LEN + 65535;
+  const maxLso = param(P_nicMaxLso) < fieldCap ? param(P_nicMaxLso) : fieldCap;
+  const perChunk: u32 = ipHeaders + payload <= maxLso ? (payload + mss - 1) / mss
+    : maxLso > ipHeaders ? (maxLso - ipHeaders) / mss : 0; // k: MSS segments per chunk
   if (perChunk == 0) {
     writeRefusal(pd0, DROP_badMss);
     return 1;

@@ -81,12 +81,12 @@ export function nicStage(budget: u32): u32 {
   countAdd(C_deviceCompleted, completions);
   if (completions > 0) deliverCompletions(completions);
   const slow = param(P_slowdownNs);
-  if (slow != 0) slowdownSpin(<u64>slow * <u64>done);
+  if (slow != 0) slowdownSpin(<u64>slow * burstFrames);
   return done;
 }
 
-// Benchmark-gate support (P_slowdownNs, src/gate.ts): about `slowdownNs` ns of extra work per
-// descriptor, as a dependent multiply-add chain (no clock read, nothing touched in memory).
+// Benchmark-gate support (P_slowdownNs, src/gate.ts): `slowdownNs` steps of a dependent
+// multiply-add chain (about 1 ns each here) per wire frame, no clock read, no memory touched.
 // Checked once per burst, so a zero parameter costs one load and a branch per burst.
 let slowdownAcc: u32 = 1;
 function slowdownSpin(iterations: u64): void {
@@ -126,10 +126,11 @@ function transmit(pd: u32): u32 {
   return STATUS_OK;
 }
 
-/** Stage 2 of a large send (segment.ts), with the frames it made counted. */
+/** Stage 2 of a large send (segment.ts), with the frames it made counted (also when the wire
+ *  filled part-way: those frames are on the wire, the rest follow on a later turn). */
 function transmitLargeSend(pd: u32): u32 {
   const status = segmentChunk(pd);
-  if (status == STATUS_OK) {
+  if (status == STATUS_OK || status == STALL) {
     burstFrames += segmentsMade;
     burstBytes += segmentBytes;
     framesForCurrent += segmentsMade;

@@ -32,8 +32,13 @@ let sgAddr: u32 = 0; // machine address of its next byte
 export let segmentsMade: u32 = 0;
 export let segmentBytes: u64 = 0;
 
+// A chunk the wire cannot take in one go (MSS 1 makes 64 K frames) is cut over several turns:
+// where it stopped is kept here, and the NIC retries the same descriptor until it is done.
+let resumePd: u32 = 0;
+let resumeSegment: u32 = 0;
+
 /** Cuts the chunk described by physical descriptor `pd` into wire frames. Returns STATUS_OK, a
- *  drop reason, or STALL when the wire has no room for the whole chunk yet. */
+ *  drop reason, or STALL when the wire is full (it then resumes where it stopped). */
 export function segmentChunk(pd: u32): u32 {
   const hdr = load<u32>(pd + D.PD_HDR_ADDR);
   const h = <u32>load<u16>(pd + D.PD_HDR_COPIED);
@@ -47,16 +52,27 @@ export function segmentChunk(pd: u32): u32 {
   if (h - l3 + mss > param(P_mtu)) return DROP_oversize;
   const segments = (payload + mss - 1) / mss;
   const recordMax = WIRE_RECORD_HEADER + ((h + mss + 7) & ~7);
-  if (!wireHasRoom(segments * recordMax + recordMax)) return STALL;
+  let i: u32 = 0;
+  if (pd == resumePd && resumeSegment != 0) {
+    i = resumeSegment;
+  } else {
+    sgAt = load<u32>(pd + D.PD_SG_ADDR);
+    sgLeft = 0;
+  }
   const ip = hdr + l3;
   const id0 = v4 ? be16(ip + IPV4_ID) : 0;
   const seq0 = be32(hdr + l4 + TCP_SEQ);
   const flags0 = <u32>load<u8>(hdr + l4 + TCP_FLAGS);
   const fixedId = param(P_fixedId) != 0;
   const ts = load<u64>(pd + D.PD_TIMESTAMP);
-  sgAt = load<u32>(pd + D.PD_SG_ADDR);
-  sgLeft = 0;
-  for (let i: u32 = 0; i < segments; i++) {
+  for (; i < segments; i++) {
+    // Room for this record and a wrap's waste: checked per segment, resumed on the next turn.
+    if (!wireHasRoom(recordMax + recordMax)) {
+      resumePd = pd;
+      resumeSegment = i;
+      countAdd(C_segments, segmentsMade);
+      return STALL;
+    }
     const len = payload - i * mss < mss ? payload - i * mss : mss;
     const at = wireReserve(h + len);
     memory.copy(at, hdr, h);
@@ -81,9 +97,10 @@ export function segmentChunk(pd: u32): u32 {
     storeChecksum(tcp + TCP_CHECKSUM, checksumAdd(tcp, tcpLen, pseudo));
     wireCommit(ts);
     segmentBytes += h + len;
+    segmentsMade++;
   }
-  segmentsMade = segments;
-  countAdd(C_segments, segments);
+  resumeSegment = 0;
+  countAdd(C_segments, segmentsMade);
   return STATUS_OK;
 }
 

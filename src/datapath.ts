@@ -16,6 +16,7 @@ import { Core, CoreFlavor, DEFAULT_PLAN, createCore, projectRoot } from "./core.
 import type { StageResult, StageTask, StageName } from "./workers/stage.js";
 import { readCounters, CounterSnapshot } from "./counters.js";
 import { STOP_DRAIN, STOP_NOW } from "./stop.js";
+import type { ArenaFeeder } from "./arena-feeder.js";
 
 export const ARENA_RECORD_HEADER = 16;
 const STOP_GRACE_MS = 1000;
@@ -36,6 +37,8 @@ export interface DatapathConfig {
   loops: number;
   /** Frames to post in all (0: no limit). */
   limit: number;
+  /** The arena is a ring refilled by an ArenaFeeder (captures over --preload-limit). */
+  streaming: boolean;
 }
 
 export const DEFAULT_CONFIG: DatapathConfig = {
@@ -46,6 +49,7 @@ export const DEFAULT_CONFIG: DatapathConfig = {
   params: { mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, copyMode: 0 },
   loops: 1,
   limit: 0,
+  streaming: false,
 };
 
 export type WireFrameSink = (data: Uint8Array, tsNs: bigint) => void;
@@ -58,6 +62,8 @@ export interface RunSampler {
 
 export interface RunOptions {
   sink?: WireFrameSink;
+  /** Streaming mode: refills the arena ring from the capture, on the main thread. */
+  feeder?: ArenaFeeder;
   sampler?: RunSampler;
   stages?: Partial<Record<StageName, Partial<StageTask>>>;
 }
@@ -92,6 +98,8 @@ export class Datapath {
   drainRequested = false;
   private arenaAt = 0;
   private arenaFrames = 0;
+  private firstTs = -1n;
+  private lastTs = 0n;
   private readonly arenaBase: number;
   private readonly arenaLimit: number;
 
@@ -120,6 +128,15 @@ export class Datapath {
     this.core.u8.set(data, at + ARENA_RECORD_HEADER);
     this.arenaAt += need;
     this.arenaFrames++;
+    if (this.firstTs < 0n) this.firstTs = tsNs;
+    this.lastTs = tsNs;
+  }
+
+  /** Capture time one pass takes, plus one average gap (so loops keep the capture's rhythm). */
+  private captureSpanNs(): bigint {
+    if (this.arenaFrames < 2 || this.lastTs <= this.firstTs) return 0n;
+    const span = this.lastTs - this.firstTs;
+    return span + span / BigInt(this.arenaFrames - 1);
   }
 
   get framesPlaced(): number {
@@ -156,10 +173,29 @@ export class Datapath {
     const stageOptions = opts.stages ?? {};
     const x = this.core.exports;
     const view = this.core.view;
-    view.setUint32(this.core.constant("ARENA_BYTES"), this.arenaAt, true);
+    const streaming = this.config.streaming;
+    view.setUint32(this.core.constant("ARENA_STREAMING"), streaming ? 1 : 0, true);
+    view.setUint32(this.core.constant("ARENA_BYTES"), streaming ? this.arenaLimit : this.arenaAt, true);
     view.setUint32(this.core.constant("ARENA_FRAMES"), this.arenaFrames, true);
-    view.setUint32(this.core.constant("ARENA_LOOPS"), this.config.loops, true);
+    view.setUint32(this.core.constant("ARENA_LOOPS"), streaming ? 1 : this.config.loops, true);
     view.setBigUint64(this.core.constant("ARENA_LIMIT"), BigInt(this.config.limit), true);
+    view.setBigUint64(this.core.constant("ARENA_SPAN_NS"), this.captureSpanNs(), true);
+    if (streaming && !opts.feeder) throw new Error("vnic: a streaming datapath needs an ArenaFeeder");
+    let feedError: unknown;
+    const feed = () => {
+      if (!opts.feeder || feedError) return 0;
+      try {
+        return opts.feeder.fill();
+      } catch (e) {
+        // A capture that turns out corrupt half-way: post nothing more, finish what is in
+        // flight, then report the capture's error.
+        feedError = e;
+        Atomics.store(new Int32Array(this.core.memory.buffer), this.core.constant("ARENA_EOF") >> 2, 1);
+        this.requestStop("drain");
+        return 0;
+      }
+    };
+    feed();
     this.core.setParam("wireDiscard", sink ? 0 : 1);
 
     const pool = new Piscina({
@@ -194,8 +230,9 @@ export class Datapath {
       const t0 = performance.now();
       let nextSample = sampler ? t0 + sampler.everyMs : Infinity;
       while (!(settled.guest && settled.device)) {
-        const moved = drainer?.drain() ?? 0;
-        if (moved === 0) await sleep(DRAIN_IDLE_MS);
+        const moved = (drainer?.drain() ?? 0) + feed();
+        // Yield to the event loop either way (task results arrive there); sleep only when idle.
+        await (moved === 0 ? sleep(DRAIN_IDLE_MS) : yieldTurn());
         const now = performance.now();
         if (sampler && now >= nextSample) {
           sampler.sample((now - t0) / 1000, this.counters());
@@ -209,6 +246,7 @@ export class Datapath {
       drainer?.drain();
       sampler?.sample((performance.now() - t0) / 1000, this.counters());
       if (failure) throw failure;
+      if (feedError) throw feedError;
       const [g, d] = await Promise.all([guest, device]);
       const startUs = g!.startUs;
       const endUs = g!.endUs;
@@ -271,6 +309,10 @@ class WireDrainer {
     }
     return frames;
   }
+}
+
+function yieldTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function sleep(ms: number): Promise<void> {

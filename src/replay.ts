@@ -1,10 +1,20 @@
 // One replay: capture → datapath → report (and an output capture with --out).
+//
+// A capture up to the preload limit is read once into the arena and replayed from memory (like
+// tcpreplay -K); a larger one is streamed through the arena ring in bounded memory.
 
-import { CaptureError, CaptureInfo, LINKTYPE_ETHERNET, PcapWriter, readCaptureFile } from "./capture/index.js";
+import { statSync } from "node:fs";
+import { CaptureInfo, CaptureStream, PcapWriter, openCaptureStream, readCaptureFile, requireEthernet } from "./capture/index.js";
 import { Datapath, DatapathConfig, RunResult, RunSampler, arenaRecordBytes } from "./datapath.js";
+import { ArenaFeeder } from "./arena-feeder.js";
 import { ReplayFacts } from "./report.js";
 import { applyCoalesce, CoalesceSpec } from "./coalesce-options.js";
 import { readLatency } from "./latency.js";
+import type { PaceSpec } from "./workers/pacer.js";
+
+export const DEFAULT_PRELOAD_LIMIT = 1 << 30;
+/** Arena ring size for streamed replays. */
+export const STREAM_ARENA_BYTES = 64 << 20;
 
 export interface ReplayOptions {
   capture: string;
@@ -15,11 +25,24 @@ export interface ReplayOptions {
   limit: number;
   /** Interrupt coalescing (default: the core's default, adaptive). */
   coalesce?: CoalesceSpec;
+  /** Rate control (absent: top speed). */
+  pace?: PaceSpec;
+  /** Stop (gracefully) after this many seconds. */
+  durationSeconds?: number;
+  /** Captures larger than this (bytes) are streamed, not preloaded. */
+  preloadLimit?: number;
   config?: Partial<DatapathConfig>;
   /** Counter samples during the run (rate over time, --stats). */
   sampler?: RunSampler;
   /** Called once the datapath exists, e.g. to wire SIGINT to it. */
   onStart?: (dp: Datapath) => void;
+}
+
+export interface ReplayOutcome extends ReplayFacts {
+  run: RunResult;
+  info: CaptureInfo;
+  streamed: boolean;
+  pace?: PaceSpec;
 }
 
 /** Reads the capture's frame count and arena size without keeping its frames. */
@@ -28,29 +51,56 @@ export function surveyCapture(file: string): { info: CaptureInfo; arenaBytes: nu
   const info = readCaptureFile(file, (f) => {
     arenaBytes += arenaRecordBytes(f.data.length);
   });
-  if (info.linkType !== LINKTYPE_ETHERNET) {
-    throw new CaptureError(file, 20, `link type ${info.linkType} is not Ethernet (1); vnic transmits Ethernet frames`);
-  }
+  requireEthernet(info, file);
   return { info, arenaBytes };
 }
 
-export async function replay(opts: ReplayOptions): Promise<ReplayFacts & { run: RunResult; info: CaptureInfo }> {
-  const { info, arenaBytes } = surveyCapture(opts.capture);
-  const dp = new Datapath(arenaBytes, { ...opts.config, params: opts.params, loops: opts.loops, limit: opts.limit });
+export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
+  const streamed = statSync(opts.capture).size > (opts.preloadLimit ?? DEFAULT_PRELOAD_LIMIT);
+  let dp: Datapath;
+  let info: CaptureInfo;
+  let stream: CaptureStream | undefined;
+  let feeder: ArenaFeeder | undefined;
+  const base = { ...opts.config, params: opts.params, loops: opts.loops, limit: opts.limit };
+  if (streamed) {
+    stream = openCaptureStream(opts.capture);
+    dp = new Datapath(STREAM_ARENA_BYTES, { ...base, streaming: true });
+    feeder = new ArenaFeeder(dp.core, stream, opts.loops);
+    info = stream.info;
+  } else {
+    const survey = surveyCapture(opts.capture);
+    info = survey.info;
+    dp = new Datapath(survey.arenaBytes, base);
+    readCaptureFile(opts.capture, (f) => dp.placeFrame(f.data, f.tsNs, f.origLen));
+  }
   if (opts.coalesce) applyCoalesce(dp.core, opts.coalesce);
-  readCaptureFile(opts.capture, (f) => dp.placeFrame(f.data, f.tsNs, f.origLen));
-  const writer = opts.out ? new PcapWriter(opts.out, { nanosecond: info.nanosecond, snapLen: Math.max(info.snapLen, 262144) }) : undefined;
-  opts.onStart?.(dp);
+  let writer: PcapWriter | undefined;
+  let timer: NodeJS.Timeout | undefined;
   let run: RunResult;
   try {
-    run = await dp.run({ sink: writer ? (data, ts) => writer.write(data, ts) : undefined, sampler: opts.sampler });
+    if (streamed) {
+      feeder!.fill(); // reads the first frames: the link type is known from here on
+      requireEthernet(stream!.info, opts.capture);
+    }
+    writer = opts.out ? new PcapWriter(opts.out, { nanosecond: info.nanosecond, snapLen: 262144 }) : undefined;
+    opts.onStart?.(dp);
+    if (opts.durationSeconds) timer = setTimeout(() => dp.requestStop("drain"), opts.durationSeconds * 1000);
+    run = await dp.run({
+      sink: writer ? (data, ts) => writer!.write(data, ts) : undefined,
+      sampler: opts.sampler,
+      feeder,
+      stages: opts.pace ? { guest: { pace: opts.pace } } : undefined,
+    });
   } finally {
+    if (timer) clearTimeout(timer);
     writer?.close();
+    stream?.close();
   }
+  const framesInCapture = streamed ? feeder!.framesPerPass || feeder!.framesFed : info.frames;
   return {
     capture: opts.capture,
-    framesInCapture: info.frames,
-    loops: opts.loops,
+    framesInCapture,
+    loops: streamed ? Math.max(1, Math.round(feeder!.framesFed / Math.max(1, framesInCapture))) : opts.loops,
     elapsedSeconds: run.elapsedSeconds,
     snapshot: run.counters,
     out: opts.out,
@@ -58,5 +108,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayFacts & { run: 
     latency: readLatency(dp.core),
     run,
     info,
+    streamed,
+    pace: opts.pace,
   };
 }

@@ -3,6 +3,7 @@
 
 import type { CounterSnapshot } from "./counters.js";
 import type { LatencySummary } from "./latency.js";
+import type { PaceSpec } from "./workers/pacer.js";
 import { totalDrops } from "./counters.js";
 
 /** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
@@ -20,6 +21,8 @@ export interface ReplayFacts {
   interrupted?: boolean;
   /** Completion latency, post → reclaimed by the guest. */
   latency?: LatencySummary;
+  /** The rate asked for, if any. */
+  pace?: PaceSpec;
 }
 
 export interface Books {
@@ -115,9 +118,23 @@ export function jsonReport(f: ReplayFacts) {
       mean: f.latency?.meanUs ?? null,
       max: f.latency?.maxUs ?? null,
     },
+    pacing: pacing(f),
     elapsedSeconds: f.elapsedSeconds,
     books: { balanced: books.balanced, problems: books.problems },
   };
+}
+
+/** The rate asked for beside the one achieved (frames or bits posted over the elapsed time). */
+export function pacing(f: ReplayFacts) {
+  if (!f.pace) return null;
+  const c = f.snapshot.counters;
+  const s = f.elapsedSeconds;
+  const achieved =
+    f.pace.kind === "pps" ? Number(c.guestFramesOffered) / s
+    : f.pace.kind === "mbps" ? (Number(c.guestBytesPosted) * 8) / s / 1e6
+    : Number.NaN;
+  const unit = f.pace.kind === "pps" ? "pps" : f.pace.kind === "mbps" ? "Mbps" : "x";
+  return { asked: f.pace.rate, achieved: Number.isNaN(achieved) ? null : achieved, unit, errorPct: Number.isNaN(achieved) ? null : ((achieved - f.pace.rate) / f.pace.rate) * 100 };
 }
 
 const fmtInt = (v: bigint | number) => v.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
@@ -131,6 +148,11 @@ export function textReport(f: ReplayFacts): string {
     `Actual: ${c.wireFrames} packets (${c.wireBytes} bytes) sent in ${f.elapsedSeconds.toFixed(6)} seconds`,
     `Rated: ${r.bps.toFixed(1)} Bps, ${r.mbps.toFixed(2)} Mbps, ${r.pps.toFixed(2)} pps`,
     ``,
+    ...(j.pacing
+      ? [j.pacing.achieved === null
+          ? `Pacing: the capture's timing × ${j.pacing.asked}`
+          : `Pacing: asked ${j.pacing.asked} ${j.pacing.unit}, achieved ${j.pacing.achieved.toFixed(2)} ${j.pacing.unit} (${j.pacing.errorPct! >= 0 ? "+" : ""}${j.pacing.errorPct!.toFixed(3)}%)`]
+      : []),
     `Datapath: ${fmtInt(j.packets.posted)} descriptors posted, ${fmtInt(j.packets.completed)} completed, ` +
       `${fmtInt(j.packets.transmitted)} transmitted as ${fmtInt(j.wire.frames)} wire frames ` +
       `(${(r.pps / 1e6).toFixed(2)} Mpps, ${r.wireGbps.toFixed(2)} Gbit/s; ${r.wireGbpsWithOverhead.toFixed(2)} with preamble+IFG+FCS)`,

@@ -11,6 +11,7 @@
 import { workerData } from "node:worker_threads";
 import { attachCore, Core } from "../core.js";
 import { STOP_DRAIN, STOP_NOW } from "../stop.js";
+import { Pacer, PaceSpec } from "./pacer.js";
 
 export type StageName = "guest" | "device";
 
@@ -18,8 +19,20 @@ export interface StageTask {
   stage: StageName;
   /** Descriptors per step (a burst). */
   budget: number;
+  /** Guest only: replay pacing (absent: top speed). */
+  pace?: PaceSpec;
   /** Test support: throw after this many steps (to exercise failure handling). */
   failAfterSteps?: number;
+  /** Test support: end this worker thread (process.exit inside it) after this many steps. */
+  exitAfterSteps?: number;
+}
+
+// Test support for whole-CLI runs: VNIC_STAGE_FAULT="<stage>:throw:<steps>" or
+// "<stage>:exit:<steps>" injects the fault above into that stage's task.
+function injectedFault(task: StageTask): StageTask {
+  const m = /^(guest|device):(throw|exit):(\d+)$/.exec(process.env.VNIC_STAGE_FAULT ?? "");
+  if (!m || m[1] !== task.stage) return task;
+  return m[2] === "throw" ? { ...task, failAfterSteps: Number(m[3]) } : { ...task, exitAfterSteps: Number(m[3]) };
 }
 
 export interface StageResult {
@@ -58,6 +71,7 @@ function nowUs(): number {
 }
 
 export default function runStage(task: StageTask): StageResult {
+  task = injectedFault(task);
   const c = getCore();
   const x = c.exports;
   const i32 = new Int32Array(c.memory.buffer);
@@ -75,15 +89,18 @@ export default function runStage(task: StageTask): StageResult {
 
   const t0 = performance.now();
   const startUs = nowUs();
+  const pacer = isGuest && task.pace ? new Pacer(task.pace, c) : undefined;
   let steps = 0;
   let sleeps = 0;
   let idle = 0;
   for (;;) {
+    pacer?.update();
     const work = step(task.budget);
     steps++;
     if (task.failAfterSteps !== undefined && steps >= task.failAfterSteps) {
       throw new Error(`injected failure after ${steps} steps`);
     }
+    if (task.exitAfterSteps !== undefined && steps >= task.exitAfterSteps) process.exit(70);
     if (work < 0) break; // the guest has posted everything and seen every completion
     if (tick && steps % TICK_STEPS === 0) tick(nowUs());
     if (work > 0 && steps % STOP_CHECK_STEPS !== 0) {
@@ -97,6 +114,12 @@ export default function runStage(task: StageTask): StageResult {
     if (++idle < SPIN_TURNS) continue;
     idle = 0;
     const bell = Atomics.load(i32, bellIndex);
+    if (pacer) {
+      // Paced and idle: sleep until the next frame is due (an interrupt wakes it sooner).
+      const waitMs = pacer.idleWaitMs();
+      if (waitMs > 0) Atomics.wait(i32, bellIndex, bell, Math.min(waitMs, SLEEP_TIMEOUT_MS));
+      continue;
+    }
     if (prepareSleep() !== 0) {
       sleeps++;
       Atomics.wait(i32, bellIndex, bell, sleepTimeoutMs(timerDueUs));
