@@ -8,7 +8,9 @@ import { CaptureError } from "./capture/index.js";
 import { DatapathError } from "./datapath.js";
 import { parseCopyMode, COPY_MODES_HELP } from "./copy-options.js";
 import { COALESCE_HELP, CoalesceSpecError, DEFAULT_COALESCE, parseCoalesce } from "./coalesce-options.js";
-import { replay } from "./replay.js";
+import { replay, DEFAULT_PRELOAD_LIMIT } from "./replay.js";
+import { clearProgress, combineSamplers, progressSampler } from "./progress.js";
+import type { PaceSpec } from "./workers/pacer.js";
 import { checkBooks, jsonReport, textReport } from "./report.js";
 
 export const EXIT_OK = 0;
@@ -24,6 +26,8 @@ Usage: vnic <command> [options]
 Commands:
   replay CAPTURE   replay a capture through the datapath (vnic replay --help)
   gen              generate a capture (vnic gen --help)
+  bench            the end-to-end benchmark matrix (vnic bench --help)
+  gate             packets-per-second regression gate against a baseline (vnic gate --help)
 
 Options:
   -h, --help       this text
@@ -51,9 +55,19 @@ Options:
   --no-csum-offload  post TCP/UDP frames that need no segmentation verbatim (default: the
                      guest asks NEEDS_CSUM and the NIC computes the checksum)
   ${COALESCE_HELP.replace(/\n/g, "\n  ")}
-  --loop N           replay the capture N times (default 1)
+  --topspeed         as fast as the datapath goes (default)
+  --pps N            N packets per second, paced from the start of the replay (no drift)
+  --mbps N           N megabits per second of frames posted
+  --multiplier X     the capture's own timing, X times faster (0.5: half speed)
+  --loop N           replay the capture N times (default 1; 0: until stopped)
   --limit N          stop after N frames (default: no limit)
+  --duration S       stop after S seconds (frames in flight still complete)
+  --stats N          print the current rates every N seconds
+  --preload-limit MIB  captures larger than this are streamed in bounded memory instead of
+                     being read into memory first (default 1024; 0: always stream)
   --json             print one JSON object instead of text (keys in README.md)
+  --report FILE.html write a self-contained HTML report (rate over time, latency, coalescing,
+                     bytes copied vs referenced)
   --budget N         descriptors per stage step (default 32)
   --ring-slots N     slots per ring, a power of two (default 1024)
   --guest-ram MIB    guest RAM in MiB (default 64)
@@ -71,6 +85,24 @@ function intOption(v: string | undefined, name: string, def: number, min = 0, ma
   const n = Number(v);
   if (n < min || n > max) throw new UsageError(`${name} must be between ${min} and ${max}, not ${n}`);
   return n;
+}
+
+function numberOption(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || !(n > 0)) throw new UsageError(`${name} takes a positive number, not "${v}"`);
+  return n;
+}
+
+/** --topspeed | --pps N | --mbps N | --multiplier X: at most one. */
+function parsePace(values: { topspeed?: boolean; pps?: string; mbps?: string; multiplier?: string }): PaceSpec | undefined {
+  const given = (["pps", "mbps", "multiplier"] as const).filter((k) => values[k] !== undefined);
+  if (given.length + (values.topspeed ? 1 : 0) > 1) {
+    throw new UsageError(`choose one of --topspeed, --pps, --mbps, --multiplier (got ${[...(values.topspeed ? ["topspeed"] : []), ...given].map((g) => "--" + g).join(", ")})`);
+  }
+  if (given.length === 0) return undefined;
+  const kind = given[0];
+  return { kind, rate: numberOption(values[kind], "--" + kind)! };
 }
 
 async function replayCommand(argv: string[]): Promise<number> {
@@ -94,7 +126,15 @@ async function replayCommand(argv: string[]): Promise<number> {
       "fixed-id": { type: "boolean" },
       "no-csum-offload": { type: "boolean" },
       coalesce: { type: "string" },
+      topspeed: { type: "boolean" },
+      pps: { type: "string" },
+      mbps: { type: "string" },
+      multiplier: { type: "string" },
+      duration: { type: "string" },
+      stats: { type: "string" },
+      "preload-limit": { type: "string" },
       "debug-core": { type: "boolean" },
+      report: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -127,14 +167,21 @@ async function replayCommand(argv: string[]): Promise<number> {
     fixedId: values["fixed-id"] ? 1 : 0,
     csumOffload: values["no-csum-offload"] ? 0 : 1,
   };
+  const pace = parsePace(values);
+  const loops = intOption(values.loop, "--loop", 1, 0);
   let stopRequested = false;
+  const recorder = values.report ? (await import("./report-html.js")).replayReportRecorder() : undefined;
+  const progress = progressSampler({ statsEverySeconds: numberOption(values.stats, "--stats"), out: process.stderr });
   const facts = await replay({
     capture: positionals[0],
     out: values.out,
     params,
-    loops: intOption(values.loop, "--loop", 1, 1),
+    loops: loops === 0 ? 0xffffffff : loops,
     coalesce,
     limit: intOption(values.limit, "--limit", 0),
+    pace,
+    durationSeconds: numberOption(values.duration, "--duration"),
+    preloadLimit: intOption(values["preload-limit"], "--preload-limit", DEFAULT_PRELOAD_LIMIT >> 20, 0, 1 << 20) * (1 << 20),
     config: {
       budget: intOption(values.budget, "--budget", 32, 1, 4096),
       ringSlots,
@@ -142,7 +189,9 @@ async function replayCommand(argv: string[]): Promise<number> {
       pageSeed: intOption(values.seed, "--seed", 24301, 0, 0xffffffff),
       flavor: values["debug-core"] ? "debug" : "release",
     },
+    sampler: combineSamplers(recorder?.sampler, progress),
     onStart: (dp) => {
+      recorder?.attach(dp);
       process.once("SIGINT", () => {
         stopRequested = true;
         process.stderr.write("\nvnic: interrupted; finishing frames in flight\n");
@@ -150,7 +199,9 @@ async function replayCommand(argv: string[]): Promise<number> {
       });
     },
   });
+  clearProgress(process.stderr);
   process.stdout.write((values.json ? JSON.stringify(jsonReport(facts), null, 2) : textReport(facts)) + "\n");
+  if (recorder && values.report) recorder.write(values.report, facts);
   if (stopRequested) return 130;
   return checkBooks(facts).balanced ? EXIT_OK : EXIT_FAILED;
 }
@@ -170,6 +221,10 @@ export async function main(argv: string[]): Promise<number> {
         return await replayCommand(rest);
       case "gen":
         return await genCommand(rest);
+      case "bench":
+        return await (await import("./bench.js")).runBench(rest);
+      case "gate":
+        return await (await import("./gate.js")).runGate(rest);
       case undefined:
       case "-h":
       case "--help":
