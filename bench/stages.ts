@@ -356,6 +356,11 @@ async function main(): Promise<void> {
     };
   });
 
+  // Checksum offload's own cost in the NIC, from the two NIC rows (same frames, same run).
+  const withCsum = results.find((r) => r.stage === "NIC 1514 B with csum offload" && r.impl === "wasm");
+  const withoutCsum = results.find((r) => r.stage === "NIC 1514 B without csum offload" && r.impl === "wasm");
+  const derivedChecksumNsPerFrame = withCsum && withoutCsum ? withCsum.nsPerItem - withoutCsum.nsPerItem : null;
+
   const out = {
     schema: "vnic-stages/1",
     date: new Date().toISOString(),
@@ -368,6 +373,7 @@ async function main(): Promise<void> {
     cases: results,
     stages,
     ringHandoffItemsPerSecond: handoff,
+    derivedChecksumNsPerFrame,
     notes,
   };
   const file = values.out ?? path.join(projectRoot(), "bench-results", `stages-${out.date.replace(/[:.]/g, "-")}.json`);
@@ -389,6 +395,8 @@ async function main(): Promise<void> {
     "",
     `ring handoff between two threads (worker → main, 1 u32 touched per slot): ` +
       Object.entries(handoff).map(([k, v]) => `${k}: ${f(v.median / 1e6, 1)} M items/s (${f(v.min / 1e6, 1)}–${f(v.max / 1e6, 1)})`).join("; "),
+    `checksum offload in the NIC (1514-byte frames, with − without): ${f(derivedChecksumNsPerFrame, 1)} ns per frame` +
+      (derivedChecksumNsPerFrame ? ` (${f((1472 / derivedChecksumNsPerFrame), 1)} GB/s over the 1472 checksummed bytes)` : ""),
     ...notes.map((n) => `note: ${n}`),
     `wrote ${path.relative(process.cwd(), file)}`,
   ];

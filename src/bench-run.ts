@@ -11,6 +11,7 @@ import { Datapath, RunResult, arenaRecordBytes } from "./datapath.js";
 import type { Core } from "./core.js";
 import type { CounterSnapshot } from "./counters.js";
 import { parseCopyMode } from "./copy-options.js";
+import { readLatency } from "./latency.js";
 import { ETHERNET_OVERHEAD } from "./report.js";
 import type { BenchCapture } from "./bench-frames.js";
 
@@ -135,21 +136,11 @@ export function latencyFromCore(core: Core): LatencySummary | null {
   const buckets: { lowNs: number; count: number }[] = [];
   for (let i = 0; i < n; i++) {
     const c = Number(x.latencyBucket(i));
-    if (c > 0) buckets.push({ lowNs: Number(x.latencyBucketLowNs(i)), count: c });
+    if (c > 0) buckets.push({ lowNs: Number(BigInt.asUintN(64, x.latencyBucketLowNs(i))), count: c });
   }
-  const at = (q: number) => {
-    const want = q * count;
-    let seen = 0;
-    for (let i = 0; i < buckets.length; i++) {
-      seen += buckets[i].count;
-      if (seen >= want) {
-        const hi = i + 1 < buckets.length ? buckets[i + 1].lowNs : buckets[i].lowNs * 1.125;
-        return (buckets[i].lowNs + hi) / 2 / 1000; // bucket midpoint, µs
-      }
-    }
-    return buckets[buckets.length - 1].lowNs / 1000;
-  };
-  return { count, p50Us: at(0.5), p99Us: at(0.99), buckets };
+  // p50/p99 exactly as vnic replay reports them (src/latency.ts).
+  const l = readLatency(core);
+  return { count, p50Us: l.p50Us, p99Us: l.p99Us, buckets };
 }
 
 // One Datapath (one shared memory, ~75 MiB) per capture, reused by every trial: allocating a

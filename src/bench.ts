@@ -59,6 +59,8 @@ export interface ConfigResult {
   /** Counter samples of the last trial (for the HTML report). */
   samples?: RunSample[];
   latencyBuckets?: { lowNs: number; count: number }[];
+  /** p50/p99 of that last trial (the histogram's own). */
+  latencyLast?: { p50Us: number; p99Us: number };
 }
 
 export interface BenchResults {
@@ -179,6 +181,7 @@ function summarize(cfg: BenchConfig, capture: BenchCapture, loops: number, ts: T
     trials: { pps: ts.map((t) => t.pps), normalized: ts.map((t, j) => t.pps / calib[j]), calibration: calib, foreignCores: ts.map((t) => t.foreignCores), inlinePpsPerCpu: inlinePps, inlineNormalized: inlineNorm },
     samples: last.samples,
     latencyBuckets: last.latency?.buckets,
+    latencyLast: last.latency ? { p50Us: last.latency.p50Us, p99Us: last.latency.p99Us } : undefined,
   };
 }
 
@@ -302,7 +305,7 @@ export async function runBench(argv: string[]): Promise<number> {
     results,
     wallSeconds: (performance.now() - t0) / 1000,
   };
-  const forJson = { ...bench, results: results.map(({ samples: _s, latencyBuckets: _l, ...r }) => r) };
+  const forJson = { ...bench, results: results.map(({ samples: _s, latencyBuckets: _l, latencyLast: _p, ...r }) => r) };
   if (values.out) writeFileSync(values.out, JSON.stringify(forJson, null, 2) + "\n");
   if (values.report) {
     const { writeBenchReport } = await import("./report-html.js");

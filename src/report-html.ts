@@ -27,6 +27,7 @@ interface Series {
   name: string;
   points: [number, number][];
   color?: string;
+  dash?: string;
 }
 
 interface Frame {
@@ -49,6 +50,20 @@ function ticks(lo: number, hi: number, n = 5): number[] {
   const out: number[] = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
   return out;
+}
+
+/** 5e7 → "50M", 2500 → "2.5k" (axis labels). */
+function siLabel(v: number): string {
+  const a = Math.abs(v);
+  for (const [d, u] of [[1e12, "T"], [1e9, "G"], [1e6, "M"], [1e3, "k"]] as const) if (a >= d) return `${Math.round((v / d) * 100) / 100}${u}`;
+  return fmt(v);
+}
+
+/** 100 → "100", 1000 → "1k", 1e5 → "100k" (µs tick labels). */
+function usLabel(v: number): string {
+  if (v >= 1e6) return `${Math.round(v / 1e5) / 10}M`;
+  if (v >= 1e3) return `${Math.round(v / 100) / 10}k`;
+  return fmt(v);
 }
 
 function fmt(v: number): string {
@@ -75,7 +90,8 @@ function axes(f: Frame, title: string, xLabel: string, yLabel: string, xs: numbe
 }
 
 function legend(f: Frame, series: Series[]): string {
-  return series
+  const bg = `<rect x="${f.w - f.r - 154}" y="${f.t + 2}" width="150" height="${series.length * 14 + 4}" fill="#fff" fill-opacity="0.85" stroke="#ddd"/>`;
+  return bg + series
     .map((s, i) => {
       const y = f.t + 8 + i * 14;
       return `<rect x="${f.w - f.r - 150}" y="${y - 8}" width="10" height="10" fill="${s.color ?? PALETTE[i % PALETTE.length]}"/>` +
@@ -104,7 +120,7 @@ export function xyChart(title: string, xLabel: string, yLabel: string, series: S
       const color = s.color ?? PALETTE[i % PALETTE.length];
       const pts = s.points.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
       if (mode === "dots") return pts.map(([x, y]) => `<circle cx="${sx(x).toFixed(1)}" cy="${sy(y).toFixed(1)}" r="2.6" fill="${color}" fill-opacity="0.7"/>`).join("");
-      return `<polyline fill="none" stroke="${color}" stroke-width="1.6" points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"/>`;
+      return `<polyline fill="none" stroke="${color}" stroke-width="1.6"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""} points="${pts.map(([x, y]) => `${sx(x).toFixed(1)},${sy(y).toFixed(1)}`).join(" ")}"/>`;
     })
     .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${f.w}" height="${f.h}" viewBox="0 0 ${f.w} ${f.h}" role="img">` +
@@ -119,7 +135,7 @@ interface Bar {
 }
 
 /** Horizontal bars (stacked when a bar has several parts), with optional min–max whiskers. */
-export function barChart(title: string, xLabel: string, bars: Bar[], w = 1120): string {
+export function barChart(title: string, xLabel: string, bars: Bar[], w = 1120, tick: (v: number) => string = siLabel): string {
   if (bars.length === 0) return emptyChart(title, "no data");
   const rowH = 18;
   const f: Frame = { w, h: FRAME.t + bars.length * rowH + FRAME.b + 10, l: 220, r: 30, t: 40, b: 40 };
@@ -129,7 +145,7 @@ export function barChart(title: string, xLabel: string, bars: Bar[], w = 1120): 
   parts.push(`<text x="${f.w / 2}" y="18" text-anchor="middle" class="title">${esc(title)}</text>`);
   for (const x of ticks(0, xmax, 8)) {
     const px = sx(x);
-    parts.push(`<line x1="${px}" x2="${px}" y1="${f.t - 4}" y2="${f.h - f.b}" class="grid"/><text x="${px}" y="${f.h - f.b + 14}" text-anchor="middle" class="tick">${esc(fmt(x))}</text>`);
+    parts.push(`<line x1="${px}" x2="${px}" y1="${f.t - 4}" y2="${f.h - f.b}" class="grid"/><text x="${px}" y="${f.h - f.b + 14}" text-anchor="middle" class="tick">${esc(tick(x))}</text>`);
   }
   bars.forEach((b, i) => {
     const y = f.t + i * rowH;
@@ -149,9 +165,11 @@ export function barChart(title: string, xLabel: string, bars: Bar[], w = 1120): 
   const names = new Map<string, string>();
   for (const b of bars) for (const p of b.parts) names.set(p.name, p.color);
   if (names.size > 1) {
-    [...names].forEach(([name, color], i) => {
-      parts.push(`<rect x="${f.l + i * 170}" y="26" width="10" height="10" fill="${color}"/><text x="${f.l + 14 + i * 170}" y="35" class="legend">${esc(name)}</text>`);
-    });
+    let x = f.l;
+    for (const [name, color] of names) {
+      parts.push(`<rect x="${x}" y="26" width="10" height="10" fill="${color}"/><text x="${x + 14}" y="35" class="legend">${esc(name)}</text>`);
+      x += 24 + name.length * 6;
+    }
   }
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${f.w}" height="${f.h}" viewBox="0 0 ${f.w} ${f.h}" role="img">${parts.join("")}</svg>`;
 }
@@ -176,10 +194,10 @@ export function latencyChart(title: string, lat: { buckets: { lowNs: number; cou
   });
   const marks = ([["p50", lat.p50Us], ["p99", lat.p99Us]] as const)
     .filter(([, v]) => v !== undefined && Number.isFinite(v))
-    .map(([n, v], i) => `<line x1="${sx(v!)}" x2="${sx(v!)}" y1="${f.t}" y2="${f.h - f.b}" stroke="${PALETTE[1 + i]}" stroke-dasharray="4 3"/><text x="${sx(v!) + 3}" y="${f.t + 12 + i * 12}" class="legend" fill="${PALETTE[1 + i]}">${n} ${fmt(v!)} µs</text>`)
+    .map(([n, v], i) => `<line x1="${sx(v!)}" x2="${sx(v!)}" y1="${f.t}" y2="${f.h - f.b}" stroke="${PALETTE[1 + i]}" stroke-dasharray="4 3"/><text x="${sx(v!) + 3}" y="${f.t + 12 + i * 12}" class="legend" fill="${PALETTE[1 + i]}">${n} ${v! >= 100 ? Math.round(v!) : v!.toFixed(1)} µs</text>`)
     .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${f.w}" height="${f.h}" viewBox="0 0 ${f.w} ${f.h}" role="img">` +
-    axes(f, title, "completion latency (µs, log scale)", "fraction of completions", xs, ticks(0, ymax), sx, sy, (x) => fmt(x)) + bars.join("") + marks + `</svg>`;
+    axes(f, title, "completion latency (µs, log scale)", "fraction of completions", xs, ticks(0, ymax), sx, sy, usLabel) + bars.join("") + marks + `</svg>`;
 }
 
 // ---------------------------------------------------------------- derived series
@@ -273,19 +291,22 @@ export function benchReportHtml(b: BenchResults): string {
   const rows = b.results.map((r) => [
     r.config.capture, r.config.coalesce, r.config.copy, f2(r.pps.median / 1e6, 3), `${f2(r.pps.min / 1e6)}–${f2(r.pps.max / 1e6)}`,
     f2(r.wireGbps.median), f2(r.wireGbpsWithOverhead.median), f2(r.cpuNsPerPacket.median, 0), f2(r.completionsPerInterrupt, 1),
-    f2(r.latencyP50Us, 1), f2(r.latencyP99Us, 1), f2(r.dropsPerTrial, 0),
+    f2(r.latencyP50Us, 1), f2(r.latencyP99Us, 1), f2(r.dropsPerTrial, 0), f2(r.inlinePpsPerCpu.median / 1e6), f2(r.foreignCores, 2),
   ]);
   const coalesceColor = (c: string) => (c === "none" ? PALETTE[1] : PALETTE[0]);
+  const copies = [...new Set(b.results.map((r) => r.config.copy))];
+  const DASHES = ["", "6 3", "2 2", "8 3 2 3", "1 3"];
   const rateCharts = [...byCapture].map(([capture, rs]) =>
     xyChart(`Rate over time — ${capture} (last trial)`, "time since start (s)", "Mpps (wire frames)",
-      rs.map((r, i) => ({ name: `${r.config.coalesce}/${r.config.copy}`, points: rateSeries(r.samples ?? []), color: PALETTE[i % PALETTE.length] }))));
+      rs.map((r) => ({ name: `${r.config.coalesce}/${r.config.copy}`, points: rateSeries(r.samples ?? []), color: coalesceColor(r.config.coalesce), dash: DASHES[copies.indexOf(r.config.copy) % DASHES.length] }))));
   const latencyCharts = b.results.filter((r) => r.latencyBuckets?.length).slice(0, 6)
-    .map((r) => latencyChart(`Completion latency — ${r.id}`, { buckets: r.latencyBuckets!, p50Us: r.latencyP50Us ?? undefined, p99Us: r.latencyP99Us ?? undefined }));
+    .map((r) => latencyChart(`Completion latency — ${r.id} (last trial)`, { buckets: r.latencyBuckets!, ...r.latencyLast }));
   const coalescing = xyChart("Completions per interrupt vs commands in flight (all configurations)", "commands in flight (at the sample)", "completions per interrupt",
     ["none", "adaptive"].map((c) => ({ name: c, color: coalesceColor(c), points: b.results.filter((r) => r.config.coalesce === c).flatMap((r) => coalescingSeries(r.samples ?? [])) })), "dots");
   const body = [
     `<h2>Matrix (medians over interleaved trials)</h2>`,
-    table(["capture", "coalesce", "copy", "Mpps", "min–max", "Gbit/s", "+24 B", "CPU ns/pkt", "compl/intr", "p50 µs", "p99 µs", "drops/trial"], rows, 3),
+    table(["capture", "coalesce", "copy", "Mpps", "min–max", "Gbit/s", "+24 B", "CPU ns/pkt", "compl/intr", "p50 µs", "p99 µs", "drops/trial", "1-thread Mpps/CPU-s", "other procs (cores)"], rows, 3),
+    `<p class="meta">Mpps: wire frames (segments for super-packets). +24 B: with preamble, SFD, inter-frame gap and FCS. 1-thread: the same stage functions run inline on one thread, wire frames per CPU-second. Other procs: CPU other processes used during the trials (a shared machine).</p>`,
     `<h2>Packets per second</h2>`,
     barChart("Wire Mpps per configuration (bar: median, whisker: min–max over trials)", "Mpps", b.results.map((r) => ({
       label: r.id, parts: [{ value: r.pps.median / 1e6, color: coalesceColor(r.config.coalesce), name: `coalesce ${r.config.coalesce}` }], whisker: [r.pps.min / 1e6, r.pps.max / 1e6],
@@ -293,14 +314,17 @@ export function benchReportHtml(b: BenchResults): string {
     `<h2>Rate over time</h2><div class="grid2">${rateCharts.join("")}</div>`,
     `<h2>Latency</h2><div class="grid2">${latencyCharts.length ? latencyCharts.join("") : latencyChart("Completion latency", null)}</div>`,
     `<h2>Coalescing</h2><div class="grid2">${coalescing}</div>`,
-    `<h2>Bytes copied vs referenced (per guest descriptor)</h2>`,
-    barChart("Bytes per descriptor: copied into pre-translated buffers vs referenced by scatter-gather", "bytes per descriptor", b.results.map((r) => ({
-      label: r.id,
-      parts: [
-        { value: r.bytesCopiedPerDescriptor, color: PALETTE[3], name: "copied" },
-        { value: r.bytesReferencedPerDescriptor, color: PALETTE[0], name: "referenced" },
-      ],
-    }))),
+    `<h2>Bytes copied vs referenced</h2>`,
+    barChart("Share of each descriptor's bytes copied into pre-translated buffers vs referenced by scatter-gather (hover: bytes)", "% of bytes", b.results.map((r) => {
+      const total = r.bytesCopiedPerDescriptor + r.bytesReferencedPerDescriptor || 1;
+      return {
+        label: `${r.id} (${Math.round(r.bytesCopiedPerDescriptor)} / ${Math.round(r.bytesReferencedPerDescriptor)} B)`,
+        parts: [
+          { value: (100 * r.bytesCopiedPerDescriptor) / total, color: PALETTE[3], name: "copied" },
+          { value: (100 * r.bytesReferencedPerDescriptor) / total, color: PALETTE[0], name: "referenced" },
+        ],
+      };
+    }), 1120),
   ].join("\n");
   const m = b.machine;
   return page("vnic bench", `${esc(m.cpuModel)}, ${m.cores} cores, Node ${esc(m.node)}; commit ${esc(b.git.commit?.slice(0, 12) ?? "unknown")}${b.git.dirty ? " (dirty)" : ""}; ` +

@@ -1,0 +1,70 @@
+// The HTML report is one self-contained page: inline SVG plots, no script, nothing fetched.
+import { describe, expect, it } from "vitest";
+import { readCounters } from "../src/counters.js";
+import { benchReportHtml, coalescingSeries, rateSeries, replayReportHtml } from "../src/report-html.js";
+import type { BenchResults, ConfigResult } from "../src/bench.js";
+import type { RunSample } from "../src/bench-run.js";
+import { spread } from "../src/bench-stats.js";
+import { testCore } from "./helpers/core.js";
+
+const samples: RunSample[] = Array.from({ length: 6 }, (_, i) => ({
+  t: 0.05 * (i + 1), wireFrames: 1000 * i * i, wireBytes: 64000 * i * i, posted: 1000 * i * i + 300, completed: 1000 * i * i,
+  interrupts: 20 * i * i, bytesCopied: 64000 * i * i, bytesReferenced: 0, cpuUs: 1000 * i,
+}));
+
+function selfContained(html: string): void {
+  expect(html.startsWith("<!doctype html>")).toBe(true);
+  expect(html).not.toMatch(/<script|<link|<img|src=|url\(|@import/i);
+  expect(html).not.toMatch(/https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+  expect((html.match(/<svg /g) ?? []).length).toBeGreaterThanOrEqual(4);
+}
+
+describe("HTML report", () => {
+  it("derives rate over time and completions per interrupt from counter samples", () => {
+    const rate = rateSeries(samples);
+    expect(rate).toHaveLength(5);
+    expect(rate[0][1]).toBeCloseTo(1000 / 0.05 / 1e6);
+    const co = coalescingSeries(samples);
+    expect(co.every(([cif, per]) => cif === 300 && per === 50)).toBe(true);
+  });
+
+  it("writes a self-contained replay page with the four plots", () => {
+    const snapshot = readCounters(testCore());
+    const html = replayReportHtml({
+      facts: { capture: "x<y>.pcap", framesInCapture: 10, loops: 1, elapsedSeconds: 0.5, snapshot },
+      samples,
+      latency: { count: 10, p50Us: 12, p99Us: 40, buckets: [{ lowNs: 10_000, count: 5 }, { lowNs: 12_000, count: 4 }, { lowNs: 40_000, count: 1 }] },
+    });
+    selfContained(html);
+    expect(html).toContain("x&lt;y&gt;.pcap");
+    for (const title of ["Rate over time", "Completion latency", "Completions per interrupt vs commands in flight", "Bytes copied vs referenced"]) expect(html).toContain(title);
+  });
+
+  it("says so when the core records no latency", () => {
+    const snapshot = readCounters(testCore());
+    const html = replayReportHtml({ facts: { capture: "c.pcap", framesInCapture: 1, loops: 1, elapsedSeconds: 1, snapshot }, samples: [], latency: null });
+    selfContained(html);
+    expect(html).toContain("no latency recorded");
+  });
+
+  it("writes a self-contained bench page", () => {
+    const s = spread([1e6, 1.1e6, 0.9e6]);
+    const result = (capture: string, coalesce: "none" | "adaptive"): ConfigResult => ({
+      id: `${capture}/${coalesce}/headers`, config: { capture, coalesce, copy: "headers" }, captureDescription: capture, loops: 1,
+      pps: s, dps: s, wireGbps: s, wireGbpsWithOverhead: s, cpuNsPerPacket: s, normalized: s, inlinePpsPerCpu: s, inlineNormalized: s, inlineLoops: 1,
+      latencyP50Us: 10, latencyP99Us: 30, completionsPerInterrupt: 4, bytesCopiedPerDescriptor: 64, bytesReferencedPerDescriptor: 1450,
+      dropsPerTrial: 0, foreignCores: 0.1,
+      trials: { pps: [1e6], normalized: [1], calibration: [1], foreignCores: [0.1], inlinePpsPerCpu: [1e6], inlineNormalized: [1] },
+      samples, latencyBuckets: [{ lowNs: 9000, count: 3 }], latencyLast: { p50Us: 9.5, p99Us: 9.9 },
+    });
+    const b: BenchResults = {
+      schema: "vnic-bench/1", date: "2026-01-01T00:00:00Z",
+      machine: { cpuModel: "cpu", cores: 2, node: "v20", v8: "11", platform: "linux-x64", loadavg: [0, 0, 0], hostname: "h" },
+      git: { commit: "0123456789abcdef", dirty: false }, options: { trials: 3, seconds: 0.3, slowdownNs: 0, quick: false },
+      calibration: s, results: [result("64", "none"), result("64", "adaptive"), result("1514", "adaptive")], wallSeconds: 1,
+    };
+    const html = benchReportHtml(b);
+    selfContained(html);
+    expect(html).toContain("64/adaptive/headers");
+  });
+});
