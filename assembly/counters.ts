@@ -67,7 +67,7 @@ export const DROP_lsoTooManySegments: u32 = 13; // more segments than the NIC al
 export const DROP_lsoUnparsed: u32 = 14; // no Ethernet/IP/TCP header stack the device can parse
 export const DROP_lsoTypeMismatch: u32 = 15; // TCPV4 on an IPv6 packet or the reverse
 export const DROP_headersTooLong: u32 = 16; // headers longer than a pool buffer (240 bytes)
-export const DROP_lsoEmpty: u32 = 17; // a large send with no payload
+// 17 was lsoEmpty: a large send with no payload now goes out as one header-only frame.
 export const DROP_badCsumRequest: u32 = 18; // NEEDS_CSUM whose field lies outside the frame
 export const DROP_lsoTooManyChunks: u32 = 19; // stage 1 would need more chunks than ring slots
 export const MAX_DROP_REASONS: u32 = 32;

@@ -27,6 +27,8 @@ export { nicStage, slowdownSink } from "./nic";
 export { copyFirstPart, copiedAt, FALLBACK_COPY, COPY_HEADERS, COPY_L3_10, COPY_FIXED, COPY_FULL, COPY_NONE } from "./hdrcopy";
 export { POOL_BUF_MAGIC, PB_DATA_ADDR, PB_INDEX, PB_MAGIC, poolBuffer } from "./pool";
 export { WIRE_RECORD_HEADER, WIRE_WRAP, wireHead, wireTail, wireSetTail } from "./wire_sink";
+export { wireToPcap, pcapFrames } from "./pcap_out";
+export { checksumAdd, finishChecksum } from "./wire/checksum";
 export { parseHeaders, hdrL2Len, hdrIpVersion, hdrL4Offset, hdrL4Proto, hdrTotalLen,
   PARSE_OK, PARSE_TRUNCATED, PARSE_MALFORMED } from "./wire/headers";
 export * from "./coalesce";

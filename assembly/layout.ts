@@ -27,6 +27,7 @@
 //   buffer pool     pre-translated transmit header buffers, one per physical ring slot
 //   wire            byte ring of transmitted frames (nic.ts → host capture writer)
 //   bounce          one 2 KiB buffer per physical ring slot, for the `full` copy baseline
+//   staging         where the host's capture writer builds pcap records (pcap_out.ts)
 //   arena           capture records placed by the host for the guest to copy from
 
 export const PAGE_SHIFT: u32 = 12;
@@ -70,8 +71,9 @@ export const REGION_SG_TABLES: u32 = 6;
 export const REGION_POOL: u32 = 7;
 export const REGION_WIRE: u32 = 8;
 export const REGION_BOUNCE: u32 = 9;
-export const REGION_ARENA: u32 = 10;
-export const REGION_COUNT: u32 = 11;
+export const REGION_STAGING: u32 = 10;
+export const REGION_ARENA: u32 = 11;
+export const REGION_COUNT: u32 = 12;
 
 // Slot sizes (bytes, powers of two) of the three rings; formats in guest.ts, translate.ts, nic.ts.
 export const GUEST_DESC_SIZE: u32 = 32;
@@ -99,6 +101,10 @@ export const POOL_DATA_SIZE: u32 = POOL_BUF_SIZE - POOL_HDR_SIZE;
 // Bounce buffers for the `full` copy baseline: a whole MTU-sized frame (1514 bytes + up to two
 // tags) fits; a longer frame copies its first BOUNCE_SIZE bytes and references the rest.
 export const BOUNCE_SIZE: u32 = 2048;
+
+// The capture writer's staging area: 2 MiB holds a few thousand records per file write, and
+// the largest single record (256 KiB + headers) with room to spare.
+export const STAGING_BYTES: u32 = 2 << 20;
 
 // Config words (host → configure()).
 const CFG_GUEST_RAM_BYTES: u32 = CONFIG_BASE + 0;
@@ -151,6 +157,7 @@ export function configure(guestRamBytes_: u32, ringSlots_: u32, wireBytes_: u32,
     ringSlots_ * POOL_BUF_SIZE,
     wireBytes_,
     ringSlots_ * BOUNCE_SIZE,
+    STAGING_BYTES,
     arenaBytes_,
   ];
   let at: u64 = REGIONS_START;

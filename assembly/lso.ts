@@ -76,14 +76,14 @@ export function translateLargeSend(physIndex: u32, room: u32): u32 {
   const ipHeaders = hLen - l3;
   const fieldCap: u32 = ipVersion == 4 ? 65535 : IPV6_HEADER_LEN + 65535;
   const maxLso = param(P_nicMaxLso) < fieldCap ? param(P_nicMaxLso) : fieldCap;
-  const perChunk: u32 = ipHeaders + payload <= maxLso ? (payload + mss - 1) / mss
+  const perChunk: u32 = ipHeaders + payload <= maxLso ? max<u32>(1, (payload + mss - 1) / mss)
     : maxLso > ipHeaders ? (maxLso - ipHeaders) / mss : 0; // k: MSS segments per chunk
   if (perChunk == 0) {
     writeRefusal(pd0, DROP_badMss);
     return 1;
   }
   const chunkBytes = perChunk * mss;
-  const chunks = (payload + chunkBytes - 1) / chunkBytes;
+  const chunks = max<u32>(1, (payload + chunkBytes - 1) / chunkBytes); // no payload: one chunk
   if (chunks > ringSlots) {
     writeRefusal(pd0, DROP_lsoTooManyChunks);
     return 1;

@@ -17,7 +17,6 @@ import { countAdd, countDrop, C_csumCompleted, C_deviceCompleted, C_devicePacket
 import { isLargeSend } from "./offload";
 import { segmentChunk, segmentBytes, segmentsMade, STALL } from "./segment";
 import { checksumAdd, fold } from "./wire/checksum";
-import { UDP_CHECKSUM } from "./wire/udp";
 import { param, P_mtu, P_slowdownNs } from "./params";
 import { ethernetHeaderLen, ETH_HEADER_LEN } from "./wire/ethernet";
 import { wireAbort, wireBegin, wireCommit, wirePublish, wireReserve } from "./wire_sink";
@@ -142,13 +141,14 @@ function transmitLargeSend(pd: u32): u32 {
 /**
  * Checksum offload as virtio defines it (1.2 §5.1.6.2, VIRTIO_NET_HDR_F_NEEDS_CSUM): the
  * ones'-complement sum from csum_start to the end of the frame — the guest left the
- * pseudo-header sum in the field — stored, complemented, at csum_start + csum_offset. A UDP
- * result of 0 is sent as 0xffff (RFC 768: 0 means "no checksum").
+ * pseudo-header sum in the field — stored, complemented, at csum_start + csum_offset. A result
+ * of 0 is sent as 0xffff, its other spelling, as Linux's skb_checksum_help does (and as UDP
+ * requires, RFC 768: 0 there means "no checksum").
  */
 function completeChecksum(frame: u32, len: u32, start: u32, offset: u32): u32 {
   if (start + offset + 2 > len) return DROP_badCsumRequest;
   let v = ~fold(checksumAdd(frame + start, len - start, 0)) & 0xffff;
-  if (v == 0 && offset == UDP_CHECKSUM) v = 0xffff;
+  if (v == 0) v = 0xffff;
   store<u16>(frame + start + offset, <u16>v);
   burstCsums++;
   return STATUS_OK;

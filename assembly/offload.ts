@@ -8,7 +8,7 @@
 
 import * as D from "./descriptors";
 import { DROP_badCsumStart, DROP_badHdrLen, DROP_badMss, DROP_headersBeyondFrame, DROP_headersTooLong,
-  DROP_lsoBadFlags, DROP_lsoEmpty, DROP_lsoFragment, DROP_lsoNotTcp, DROP_lsoTooManySegments,
+  DROP_lsoBadFlags, DROP_lsoFragment, DROP_lsoNotTcp, DROP_lsoTooManySegments,
   DROP_lsoTypeMismatch, DROP_lsoUnparsed, STATUS_OK } from "./counters";
 import { POOL_DATA_SIZE } from "./layout";
 import { param, P_maxSegments } from "./params";
@@ -40,8 +40,9 @@ export function checkLargeSend(hdr: u32, parsed: u32, frameLen: u32, gsoType: u3
   if (csumStart != hdrL4Offset || csumOffset != TCP_CHECKSUM) return DROP_badCsumStart;
   if ((<u32>load<u8>(hdr + hdrL4Offset + TCP_FLAGS) & (TCP_SYN | TCP_RST | TCP_URG)) != 0) return DROP_lsoBadFlags;
   if (gsoSize == 0) return DROP_badMss;
+  // A large send no longer than one MSS — even with no payload at all — goes out as one frame,
+  // as Linux sends such a gso packet as it is (tcp_gso_segment: skb->len <= mss).
   const payload = frameLen - hdrTotalLen;
-  if (payload == 0) return DROP_lsoEmpty;
   if ((payload + gsoSize - 1) / gsoSize > param(P_maxSegments)) return DROP_lsoTooManySegments;
   return STATUS_OK;
 }

@@ -50,7 +50,7 @@ export function segmentChunk(pd: u32): u32 {
   segmentsMade = 0;
   segmentBytes = 0;
   if (h - l3 + mss > param(P_mtu)) return DROP_oversize;
-  const segments = (payload + mss - 1) / mss;
+  const segments = max<u32>(1, (payload + mss - 1) / mss); // no payload: one header-only frame
   const recordMax = WIRE_RECORD_HEADER + ((h + mss + 7) & ~7);
   let i: u32 = 0;
   if (pd == resumePd && resumeSegment != 0) {

@@ -1,7 +1,9 @@
 // The wire: a byte ring of transmitted frames, from the NIC (producer, device thread) to the
 // host's capture writer (consumer, main thread).
 //
-// Record: [u32 length][u32 reserved][u64 timestamp ns][length bytes, padded to 8]. A record
+// Record: [u32 length][u32 reserved][u32 seconds][u32 nanoseconds][length bytes, padded to 8]:
+// the timestamp is split here, in integer wasm, so the host writes pcap without 64-bit
+// arithmetic per frame (timestamps past 2106 saturate the seconds). A record
 // never wraps: when one does not fit before the end, the producer writes WIRE_WRAP where its
 // header would go and starts again at offset 0. Head and tail are free-running byte counts.
 //
@@ -82,7 +84,9 @@ export function wireHasRoom(bytes: u32): bool {
 
 /** Finishes the open record: its timestamp, and it becomes part of the next publish. */
 export function wireCommit(timestampNs: u64): void {
-  store<u64>(openRecord + 8, timestampNs);
+  const sec = timestampNs / 1_000_000_000;
+  store<u32>(openRecord + 8, sec > 0xffffffff ? 0xffffffff : <u32>sec);
+  store<u32>(openRecord + 12, <u32>(timestampNs % 1_000_000_000));
   openRecord = 0;
 }
 

@@ -4,7 +4,7 @@
 // Threads: piscina runs exactly two long-lived tasks (guest, device) on two threads that stay
 // up for the run (minThreads = maxThreads = 2, idleTimeout Infinity); the shared memory and the
 // compiled module travel in workerData, shared, not copied. The main thread only drains the
-// wire into the capture writer (when there is one) and waits.
+// wire into the capture writer (when there is one, src/wire-drain.ts) and waits.
 //
 // Failure: a task that throws (or a worker that dies) rejects its promise; the run then sets
 // the stop flag, wakes the other stage, waits at most STOP_GRACE_MS for it, destroys the pool
@@ -17,6 +17,7 @@ import type { StageResult, StageTask, StageName } from "./workers/stage.js";
 import { readCounters, CounterSnapshot } from "./counters.js";
 import { STOP_DRAIN, STOP_NOW } from "./stop.js";
 import type { ArenaFeeder } from "./arena-feeder.js";
+import { FrameDrainer, PcapBatchWriter, PcapDrainer } from "./wire-drain.js";
 
 export const ARENA_RECORD_HEADER = 16;
 const STOP_GRACE_MS = 1000;
@@ -52,7 +53,8 @@ export const DEFAULT_CONFIG: DatapathConfig = {
   streaming: false,
 };
 
-export type WireFrameSink = (data: Uint8Array, tsNs: bigint) => void;
+export type { WireFrameSink } from "./wire-drain.js";
+import type { WireFrameSink } from "./wire-drain.js";
 
 /** Called on the main thread every `everyMs` while the run goes on (and once at its end). */
 export interface RunSampler {
@@ -61,7 +63,10 @@ export interface RunSampler {
 }
 
 export interface RunOptions {
+  /** Each wire frame to a function (tests, tools). */
   sink?: WireFrameSink;
+  /** Every wire frame into a pcap file, converted by the core in batches (--out). */
+  pcapOut?: PcapBatchWriter;
   /** Streaming mode: refills the arena ring from the capture, on the main thread. */
   feeder?: ArenaFeeder;
   sampler?: RunSampler;
@@ -196,7 +201,7 @@ export class Datapath {
       }
     };
     feed();
-    this.core.setParam("wireDiscard", sink ? 0 : 1);
+    this.core.setParam("wireDiscard", sink || opts.pcapOut ? 0 : 1);
 
     const pool = new Piscina({
       filename: path.join(projectRoot(), "dist", "src", "workers", "stage.js"),
@@ -206,7 +211,7 @@ export class Datapath {
       concurrentTasksPerWorker: 1,
       workerData: { memory: this.core.memory, module: this.core.module },
     });
-    const drainer = sink ? new WireDrainer(this.core, sink) : undefined;
+    const drainer = sink ? new FrameDrainer(this.core, sink) : opts.pcapOut ? new PcapDrainer(this.core, opts.pcapOut) : undefined;
     const settled = { guest: false, device: false };
     let failure: DatapathError | undefined;
     const launch = (stage: StageName) =>
@@ -254,60 +259,6 @@ export class Datapath {
     } finally {
       await pool.destroy().catch(() => undefined);
     }
-  }
-}
-
-/** Main-thread consumer of the wire ring (see assembly/wire_sink.ts for the record format). */
-class WireDrainer {
-  private readonly base: number;
-  private readonly size: number;
-  private readonly wrap: number;
-  private readonly header: number;
-  private readonly deviceSleeping: number;
-  private readonly deviceBell: number;
-
-  constructor(
-    private readonly core: Core,
-    private readonly sink: WireFrameSink,
-  ) {
-    this.base = core.constant("wireBase");
-    this.size = core.constant("wireBytes");
-    this.wrap = core.constant("WIRE_WRAP");
-    this.header = core.constant("WIRE_RECORD_HEADER");
-    this.deviceSleeping = core.constant("STATE_DEVICE_SLEEPING") >> 2;
-    this.deviceBell = core.constant("STATE_DEVICE_DOORBELL") >> 2;
-  }
-
-  /** Hands every published record to the sink; returns how many frames it moved. */
-  drain(): number {
-    const x = this.core.exports;
-    const head = x.wireHead() >>> 0;
-    let tail = x.wireTail() >>> 0;
-    if (head === tail) return 0;
-    const view = this.core.view;
-    const u8 = this.core.u8;
-    let frames = 0;
-    while (tail !== head) {
-      const pos = tail & (this.size - 1);
-      const len = view.getUint32(this.base + pos, true);
-      if (len === this.wrap) {
-        tail = (tail + this.size - pos) >>> 0;
-        continue;
-      }
-      const ts = view.getBigUint64(this.base + pos + 8, true);
-      const at = this.base + pos + this.header;
-      this.sink(u8.subarray(at, at + len), ts);
-      tail = (tail + this.header + ((len + 7) & ~7)) >>> 0;
-      frames++;
-    }
-    x.wireSetTail(tail);
-    // The NIC may have stopped on a full wire and gone to sleep: room is free again.
-    const i32 = new Int32Array(this.core.memory.buffer);
-    if (Atomics.load(i32, this.deviceSleeping) !== 0) {
-      Atomics.add(i32, this.deviceBell, 1);
-      Atomics.notify(i32, this.deviceBell);
-    }
-    return frames;
   }
 }
 

@@ -86,7 +86,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     opts.onStart?.(dp);
     if (opts.durationSeconds) timer = setTimeout(() => dp.requestStop("drain"), opts.durationSeconds * 1000);
     run = await dp.run({
-      sink: writer ? (data, ts) => writer!.write(data, ts) : undefined,
+      pcapOut: writer,
       sampler: opts.sampler,
       feeder,
       stages: opts.pace ? { guest: { pace: opts.pace } } : undefined,

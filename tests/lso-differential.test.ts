@@ -32,10 +32,10 @@ const rig = bigWireRig;
 const smallWireRig = new LsoRig({ guestRamBytes: 2 << 20, wireBytes: 1 << 20, ringSlots: 1024 });
 
 // ---- what a refusal means on each side ----
-type Fault = "flags" | "fragment" | "mtu" | "segments" | "nicLimit" | "mss" | "empty";
+type Fault = "flags" | "fragment" | "mtu" | "segments" | "nicLimit" | "mss";
 const CORE_REASON: Record<string, Fault> = {
   lsoBadFlags: "flags", lsoFragment: "fragment", oversize: "mtu", lsoTooManySegments: "segments",
-  badMss: "nicLimit", lsoEmpty: "empty",
+  badMss: "nicLimit",
 };
 const REF_REASON: Record<string, Fault> = {
   badTcpFlags: "flags", ipv4Fragment: "fragment", mssExceedsMtu: "mtu", tooManySegments: "segments",
@@ -127,7 +127,6 @@ function faultsOf(c: LsoCase, built: ReturnType<typeof buildLsoFrame>, mtu: numb
   if (ipTcp + c.mss > mtu) f.add("mtu");
   if (Math.max(1, Math.ceil(s.payloadLen / c.mss)) > c.maxSegments) f.add("segments");
   if (nicLimit(c, built)) f.add("nicLimit");
-  if (s.payloadLen === 0) f.add("empty");
   return f;
 }
 
@@ -159,14 +158,6 @@ function check(c: LsoCase, rig = bigWireRig): string | null {
   if (core.status === "ok" && ref.status === "ok") {
     const d = firstDifference(core.frames, ref.frames);
     return d && `frames differ: ${d} (core vs reference)`;
-  }
-  // Payload 0: the reference makes one header-only segment (as Linux sends a gso packet no
-  // longer than one MSS as it is); the core refuses it as lsoEmpty. Reported, not papered over:
-  // each side must do exactly its documented thing.
-  if (c.spec.payloadLen === 0 && faults.size === 1) {
-    if (core.status !== "lsoEmpty") return `payload 0: core says ${core.status}, expected lsoEmpty`;
-    if (ref.status !== "ok" || ref.frames.length !== 1) return `payload 0: reference says ${ref.status} (${ref.frames.length} frames)`;
-    return null;
   }
   if (core.status === "ok" || ref.status === "ok") {
     const only = core.status === "ok" ? `reference refused ${ref.status}` : `core refused ${core.status}`;
@@ -302,11 +293,9 @@ describe("checksum offload: wasm core vs the TS reference", () => {
     }
   });
 
-  // Linux's skb_checksum_help writes `csum_fold(csum) ?: CSUM_MANGLED_0` for TCP too, and the
-  // reference follows it (a kernel oracle pair would carry 0xffff); the core's nic.ts
-  // completeChecksum only does so for UDP (csum_offset 6) and writes 0x0000 for TCP. Both verify
-  // (ones'-complement ±0), so this is a byte-exactness difference, reported to the lead.
-  it.fails("KNOWN DIFFERENCE: a TCP checksum that comes out 0 — core writes 0x0000, Linux and the reference 0xffff", () => {
+  // Linux's skb_checksum_help writes `csum_fold(csum) ?: CSUM_MANGLED_0` for TCP too, and so do
+  // the reference and the core (nic.ts completeChecksum).
+  it("a TCP checksum that comes out 0 goes on the wire as 0xffff, as Linux and the reference write it", () => {
     rig.set({ mtu: 1500, nicMaxLso: 65536, maxSegments: 65535, fixedId: false });
     const { frame, l4, field } = zeroSumFrame({ vlanTags: 0, ip: 4, udp: false, optionWords: 0, payloadLen: 100, seed: 7 });
     const core = rig.send(frame, 5000, { flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: l4, csumOffset: field });
@@ -365,7 +354,7 @@ describe("checksumAdd vs a plain ones'-complement sum", () => {
           const core = rig.send(f, seed % 4096, { flags: VIRTIO_NET_HDR_F_NEEDS_CSUM, csumStart: start, csumOffset: offset });
           expect(core.status).toBe("ok");
           let v = internetChecksum(f, start, len);
-          if (v === 0 && offset === 6) v = 0xffff;
+          if (v === 0) v = 0xffff;
           const out = core.frames[0];
           expect((out[start + offset] << 8) | out[start + offset + 1]).toBe(v);
           lengths[(len - start) % 2 ? "odd" : "even"]++;

@@ -89,6 +89,3 @@ describe.skipIf(found.length === 0)("LSO against the Linux kernel's own segmenta
   }, 120_000);
 });
 
-describe.skipIf(found.length > 0)("LSO kernel oracle", () => {
-  it.skip(`no *.in.pcap/*.out.pcap pair in ${DIRS.join(" or ")}`, () => {});
-});

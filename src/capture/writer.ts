@@ -37,6 +37,11 @@ export class PcapWriter {
   private used = 0;
   private readonly nano: boolean;
   frames = 0;
+
+  /** True when records carry nanosecond fractions. */
+  get nanosecond(): boolean {
+    return this.nano;
+  }
   bytes = 0;
 
   constructor(readonly file: string, opts: PcapWriterOptions = {}) {
@@ -46,16 +51,21 @@ export class PcapWriter {
   }
 
   write(data: Uint8Array, tsNs: bigint, origLen = data.length): void {
-    if (this.fd < 0) throw new Error(`${this.file}: write after close`);
-    if (data.length > MAX_RECORD) throw new RangeError(`${this.file}: frame of ${data.length} bytes exceeds the ${MAX_RECORD}-byte pcap record limit`);
     const sec = tsNs / 1_000_000_000n;
     if (tsNs < 0n || sec > 0xffffffffn) throw new RangeError(`${this.file}: timestamp ${tsNs} ns does not fit pcap's unsigned 32-bit seconds`);
-    const frac = Number(tsNs % 1_000_000_000n);
+    this.writeSplit(data, Number(sec), Number(tsNs % 1_000_000_000n), origLen);
+  }
+
+  /** The same with the timestamp already split (the datapath's wire records carry it so):
+   *  no 64-bit arithmetic per frame. */
+  writeSplit(data: Uint8Array, sec: number, nsec: number, origLen = data.length): void {
+    if (this.fd < 0) throw new Error(`${this.file}: write after close`);
+    if (data.length > MAX_RECORD) throw new RangeError(`${this.file}: frame of ${data.length} bytes exceeds the ${MAX_RECORD}-byte pcap record limit`);
     if (this.used + RECORD_HEADER + data.length > this.buf.length) this.flush();
     const b = this.buf;
     let o = this.used;
-    b.writeUInt32LE(Number(sec), o);
-    b.writeUInt32LE(this.nano ? frac : Math.floor(frac / 1000), o + 4);
+    b.writeUInt32LE(sec, o);
+    b.writeUInt32LE(this.nano ? nsec : Math.floor(nsec / 1000), o + 4);
     b.writeUInt32LE(data.length, o + 8);
     b.writeUInt32LE(Math.max(origLen, data.length), o + 12);
     o += RECORD_HEADER;
@@ -63,6 +73,15 @@ export class PcapWriter {
     this.used = o + data.length;
     this.frames++;
     this.bytes += data.length;
+  }
+
+  /** Appends finished pcap records (built elsewhere, e.g. by the core's wireToPcap). */
+  writeRecords(records: Uint8Array, frames: number): void {
+    if (this.fd < 0) throw new Error(`${this.file}: write after close`);
+    this.flush();
+    writeSync(this.fd, records);
+    this.frames += frames;
+    this.bytes += records.length - 16 * frames;
   }
 
   flush(): void {
