@@ -41,10 +41,12 @@ export interface Calibration {
 export class Calibrator {
   private readonly worker: Worker;
   private iterations = 2_000_000;
+  private failed: ((e: unknown) => void) | undefined;
 
   constructor() {
     this.worker = new Worker(fileURLToPath(import.meta.url), { workerData: { vnicRole: "calibrate" } });
     this.worker.unref();
+    this.worker.on("error", (e) => this.failed?.(e));
   }
 
   private once(iterations: number): Promise<Calibration> {
@@ -55,7 +57,7 @@ export class Calibrator {
         void workerMs;
         resolve({ score: (2 * iterations) / (wall * 1e6), ms: wall });
       });
-      this.worker.once("error", reject);
+      this.failed = reject;
       this.worker.postMessage(iterations);
       kernel(iterations);
     });

@@ -89,13 +89,17 @@ function axes(f: Frame, title: string, xLabel: string, yLabel: string, xs: numbe
   return parts.join("");
 }
 
+/** Legend in the right margin (the frame leaves LEGEND_W for it): a line swatch with the
+ *  series' colour and dash, so the lines can be told apart without covering the data. */
+const LEGEND_W = 140;
 function legend(f: Frame, series: Series[]): string {
-  const bg = `<rect x="${f.w - f.r - 154}" y="${f.t + 2}" width="150" height="${series.length * 14 + 4}" fill="#fff" fill-opacity="0.85" stroke="#ddd"/>`;
-  return bg + series
+  const x = f.w - LEGEND_W + 8;
+  return series
     .map((s, i) => {
       const y = f.t + 8 + i * 14;
-      return `<rect x="${f.w - f.r - 150}" y="${y - 8}" width="10" height="10" fill="${s.color ?? PALETTE[i % PALETTE.length]}"/>` +
-        `<text x="${f.w - f.r - 136}" y="${y + 1}" class="legend">${esc(s.name)}</text>`;
+      const color = s.color ?? PALETTE[i % PALETTE.length];
+      return `<line x1="${x}" x2="${x + 22}" y1="${y - 3}" y2="${y - 3}" stroke="${color}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/>` +
+        `<text x="${x + 27}" y="${y + 1}" class="legend">${esc(s.name)}</text>`;
     })
     .join("");
 }
@@ -108,7 +112,8 @@ function emptyChart(title: string, why: string, f = FRAME): string {
 }
 
 /** Lines (mode "line") or dots (mode "dots") over linear axes starting at 0. */
-export function xyChart(title: string, xLabel: string, yLabel: string, series: Series[], mode: "line" | "dots" = "line", f = FRAME): string {
+export function xyChart(title: string, xLabel: string, yLabel: string, series: Series[], mode: "line" | "dots" = "line", frame = FRAME): string {
+  const f = series.length > 1 ? { ...frame, w: frame.w + 40, r: LEGEND_W } : frame;
   const all = series.flatMap((s) => s.points).filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
   if (all.length === 0) return emptyChart(title, "no data", f);
   const xmax = Math.max(...all.map((p) => p[0])) || 1;
@@ -194,7 +199,7 @@ export function latencyChart(title: string, lat: { buckets: { lowNs: number; cou
   });
   const marks = ([["p50", lat.p50Us], ["p99", lat.p99Us]] as const)
     .filter(([, v]) => v !== undefined && Number.isFinite(v))
-    .map(([n, v], i) => `<line x1="${sx(v!)}" x2="${sx(v!)}" y1="${f.t}" y2="${f.h - f.b}" stroke="${PALETTE[1 + i]}" stroke-dasharray="4 3"/><text x="${sx(v!) + 3}" y="${f.t + 12 + i * 12}" class="legend" fill="${PALETTE[1 + i]}">${n} ${v! >= 100 ? Math.round(v!) : v!.toFixed(1)} µs</text>`)
+    .map(([n, v], i) => `<line x1="${sx(v!)}" x2="${sx(v!)}" y1="${f.t}" y2="${f.h - f.b}" stroke="${PALETTE[1 + i]}" stroke-dasharray="4 3"/><text x="${sx(v!) > f.w - f.r - 90 ? sx(v!) - 3 : sx(v!) + 3}" text-anchor="${sx(v!) > f.w - f.r - 90 ? "end" : "start"}" y="${f.t + 12 + i * 12}" class="legend" fill="${PALETTE[1 + i]}">${n} ${v! >= 100 ? Math.round(v!) : v!.toFixed(1)} µs</text>`)
     .join("");
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${f.w}" height="${f.h}" viewBox="0 0 ${f.w} ${f.h}" role="img">` +
     axes(f, title, "completion latency (µs, log scale)", "fraction of completions", xs, ticks(0, ymax), sx, sy, usLabel) + bars.join("") + marks + `</svg>`;
@@ -205,9 +210,12 @@ export function latencyChart(title: string, lat: { buckets: { lowNs: number; cou
 /** Mpps over time: Δ wire frames / Δ t between consecutive samples. */
 export function rateSeries(samples: RunSample[]): [number, number][] {
   const out: [number, number][] = [];
+  const dts = samples.slice(1).map((s, i) => s.t - samples[i].t).sort((a, b) => a - b);
+  const typical = dts.length ? dts[dts.length >> 1] : 0;
   for (let i = 1; i < samples.length; i++) {
     const dt = samples[i].t - samples[i - 1].t;
-    if (dt > 0) out.push([samples[i].t, (samples[i].wireFrames - samples[i - 1].wireFrames) / dt / 1e6]);
+    // The sample taken when the run ends closes a short, partial interval: not a rate.
+    if (dt > 0 && dt >= typical / 2) out.push([samples[i].t, (samples[i].wireFrames - samples[i - 1].wireFrames) / dt / 1e6]);
   }
   return out;
 }
@@ -272,11 +280,11 @@ export function replayReportHtml(r: ReplayReportInput): string {
     latencyChart("Completion latency", r.latency),
     `</div><h2>Coalescing and copying</h2><div class="grid2">`,
     xyChart("Completions per interrupt vs commands in flight", "commands in flight (at the sample)", "completions per interrupt", [{ name: "samples", points: coalescingSeries(r.samples) }], "dots"),
-    barChart("Bytes copied vs referenced", "bytes", [{
+    barChart("Bytes copied into pre-translated buffers vs referenced (SG)", "bytes", [{
       label: "this run",
       parts: [
-        { value: j.copy.bytesCopied, color: PALETTE[3], name: "copied into pre-translated buffers" },
-        { value: j.copy.bytesReferenced, color: PALETTE[0], name: "referenced (scatter-gather)" },
+        { value: j.copy.bytesCopied, color: PALETTE[3], name: "copied" },
+        { value: j.copy.bytesReferenced, color: PALETTE[0], name: "referenced" },
       ],
     }], 560),
     `</div>`,
@@ -299,7 +307,9 @@ export function benchReportHtml(b: BenchResults): string {
   const rateCharts = [...byCapture].map(([capture, rs]) =>
     xyChart(`Rate over time — ${capture} (last trial)`, "time since start (s)", "Mpps (wire frames)",
       rs.map((r) => ({ name: `${r.config.coalesce}/${r.config.copy}`, points: rateSeries(r.samples ?? []), color: coalesceColor(r.config.coalesce), dash: DASHES[copies.indexOf(r.config.copy) % DASHES.length] }))));
-  const latencyCharts = b.results.filter((r) => r.latencyBuckets?.length).slice(0, 6)
+  // One histogram per capture: its adaptive/headers configuration if measured, else its first.
+  const latencyPicks = [...byCapture.values()].map((rs) => rs.find((r) => r.config.coalesce === "adaptive" && r.config.copy === "headers") ?? rs[0]);
+  const latencyCharts = latencyPicks.filter((r) => r.latencyBuckets?.length)
     .map((r) => latencyChart(`Completion latency — ${r.id} (last trial)`, { buckets: r.latencyBuckets!, ...r.latencyLast }));
   const coalescing = xyChart("Completions per interrupt vs commands in flight (all configurations)", "commands in flight (at the sample)", "completions per interrupt",
     ["none", "adaptive"].map((c) => ({ name: c, color: coalesceColor(c), points: b.results.filter((r) => r.config.coalesce === c).flatMap((r) => coalescingSeries(r.samples ?? [])) })), "dots");
