@@ -8,7 +8,14 @@
 //   2. Interleaving: trials of all gated configurations alternate (rotated order per round),
 //      with the calibration kernel — the baseline-style reference work — between every two.
 //   3. The same work: each configuration runs the baseline's loop count per trial.
-//   4. A decision on an interval, not a sample: for each configuration the percentile-bootstrap
+//   4. Two metrics. "one-thread" (the stage functions inline on one thread, in CPU time) decides
+//      by default: it is precise even with neighbours on the machine (±4–10 % MAD at load 5–9).
+//      "threaded" (the real two-thread datapath) is reported and decides only with
+//      --metrics both: on this shared 2-core machine its normalised figure moved by −49 % with
+//      no code change when the load changed between the baseline and the run (a busy neighbour
+//      hurts two spinning threads far more than the compute kernel), so letting it fail
+//      builds would cry wolf.
+//   5. A decision on an interval, not a sample: for each configuration the percentile-bootstrap
 //      interval (seeded) of median(current) / median(baseline) over the trials' normalised
 //      figures. A regression is declared only when the whole interval lies below
 //      1 − tolerance: "we are confident it is at least tolerance slower".
@@ -71,6 +78,8 @@ export interface Comparison {
   verdict: Verdict;
   /** Median CPU other processes used during the current trials (cores). */
   foreignCores: number | null;
+  /** Whether this metric can fail the gate (--metrics). */
+  decides?: boolean;
 }
 
 /** The decision for one configuration (see the file comment). */
@@ -98,7 +107,7 @@ export function comparisonTable(rows: Comparison[], tolerance: number, level: nu
     `|---|---|---:|---:|---:|---:|---:|---|`,
   ];
   for (const r of rows) {
-    const mark = r.verdict === "regression" ? "**REGRESSION**" : r.verdict;
+    const mark = (r.verdict === "regression" ? "**REGRESSION**" : r.verdict) + (r.decides === false ? " (advisory)" : "");
     lines.push(`| ${r.id} | ${r.metric} | ${mpps(r.basePps)} | ${mpps(r.currentPps)} | ${pct(r.interval.estimate - 1)} | ${pct(r.interval.lo - 1)} … ${pct(r.interval.hi - 1)} | ${r.foreignCores === null ? "n/a" : r.foreignCores.toFixed(2)} | ${mark} |`);
   }
   lines.push("", `A regression is declared when the whole interval of the normalised change (pps ÷ calibration kernel, bootstrap over interleaved trials) lies below −${(tolerance * 100).toFixed(1)} %. ` +
@@ -136,6 +145,8 @@ Options:
   --summary FILE      also write the markdown summary to FILE
   --gab FILE          write github-action-benchmark JSON (customBiggerIsBetter) to FILE
   --json              print the comparison as JSON
+  --metrics M         which metrics can fail the gate: one-thread (default) or both
+                      (the threaded one is always measured and shown)
   --max-foreign-cores C  redo a trial during which other processes used more than C cores
                       (default: keep every trial; the table shows the load either way)
   -h, --help          this text
@@ -163,6 +174,7 @@ export async function runGate(argv: string[]): Promise<number> {
       gab: { type: "string" },
       json: { type: "boolean" },
       "max-foreign-cores": { type: "string" },
+      metrics: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -176,6 +188,9 @@ export async function runGate(argv: string[]): Promise<number> {
   const level = values.level !== undefined ? Number(values.level) : 0.95;
   if (!(level > 0.5 && level < 1)) throw new GateUsage(`--level takes a confidence level such as 0.95, not ${values.level}`);
   const progress = (line: string) => process.stderr.write(`vnic gate: ${line}\n`);
+  const metrics = values.metrics ?? "one-thread";
+  if (metrics !== "one-thread" && metrics !== "both") throw new GateUsage(`--metrics takes one-thread or both, not ${metrics}`);
+  const decides = (m: Metric) => metrics === "both" || m === "one-thread";
   const maxForeignCores = values["max-foreign-cores"] !== undefined ? Number(values["max-foreign-cores"]) : Infinity;
   if (!(maxForeignCores >= 0)) throw new GateUsage(`--max-foreign-cores takes a number of cores, not ${values["max-foreign-cores"]}`);
   const slowdownNs = envSlowdownNs();
@@ -237,7 +252,8 @@ export async function runGate(argv: string[]): Promise<number> {
         basePps: median(b.inlinePpsPerCpu), currentPps: r.inlinePpsPerCpu.median, ...inline, foreignCores: r.foreignCores },
     ];
   });
-  const failed = rows.filter((r) => r.verdict === "regression");
+  for (const r of rows) r.decides = decides(r.metric);
+  const failed = rows.filter((r) => r.verdict === "regression" && r.decides);
   const table = comparisonTable(rows, tolerance, level);
   const headline = failed.length
     ? `vnic gate: FAIL — ${failed.length} of ${rows.length} measurements regressed (${failed.map((r) => `${r.id} ${r.metric}`).join(", ")})`

@@ -37,7 +37,7 @@ describe("HTML report", () => {
     });
     selfContained(html);
     expect(html).toContain("x&lt;y&gt;.pcap");
-    for (const title of ["Rate over time", "Completion latency", "Completions per interrupt vs commands in flight", "Bytes copied vs referenced"]) expect(html).toContain(title);
+    for (const title of ["Rate over time", "Completion latency", "Completions per interrupt vs commands in flight", "Bytes copied into pre-translated buffers vs referenced"]) expect(html).toContain(title);
   });
 
   it("says so when the core records no latency", () => {
