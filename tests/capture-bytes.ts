@@ -1,10 +1,11 @@
 // Test helpers: build capture files byte by byte, independently of src/capture's writer,
 // so a reader bug and a writer bug cannot cancel out.
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export const dir = mkdtempSync(join(tmpdir(), "vnic-capture-test-"));
+process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 /** Writes bytes to a fresh temp file and returns its path. */
 export function tmpFile(bytes: Uint8Array | number[], name = "f"): string {

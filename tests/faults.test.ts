@@ -2,9 +2,9 @@
 // Ctrl-C. Worker faults are injected with the stage options failAfterSteps / exitAfterSteps
 // (in-process) or VNIC_STAGE_FAULT="<stage>:<throw|exit>:<steps>" (whole CLI), src/workers/stage.ts.
 
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PcapWriter, readCaptureFile } from "../src/capture/index.js";
@@ -14,6 +14,7 @@ import { totalDrops } from "../src/counters.js";
 const root = path.resolve(import.meta.dirname, "..");
 const vnic = path.join(root, "bin", "vnic.js");
 const dir = mkdtempSync(path.join(tmpdir(), "vnic-faults-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** IPv4/UDP frames of `size` bytes whose payload starts with their index (self-checking). */
 function frame(i: number, size: number): Uint8Array {

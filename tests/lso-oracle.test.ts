@@ -8,7 +8,7 @@
 //
 // Pairs: ../shared/captures/linux-gso/ and the repo's captures/linux-gso/, whatever exists.
 
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -20,6 +20,7 @@ import { isTcpFrame } from "./helpers/lso-frames.js";
 const root = path.resolve(import.meta.dirname, "..");
 const DIRS = [path.resolve(root, "../shared/captures/linux-gso"), path.join(root, "captures/linux-gso")];
 const out = mkdtempSync(path.join(tmpdir(), "vnic-lso-oracle-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 function pairs(): { name: string; input: string; expected: string }[] {
   const found: { name: string; input: string; expected: string }[] = [];

@@ -4,7 +4,7 @@
 // header, TCP or UDP checksum — and tshark must actually have validated some (a run where
 // nothing was checked would pass vacuously).
 
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +14,7 @@ import { replay } from "../src/replay.js";
 const root = path.resolve(import.meta.dirname, "..");
 const conformance = path.resolve(root, "../shared/captures/conformance");
 const out = mkdtempSync(path.join(tmpdir(), "vnic-lso-tshark-"));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
 const haveTshark = spawnSync("tshark", ["-v"], { encoding: "utf8" }).status === 0;
 if (!haveTshark) console.log("lso-tshark: tshark is not on PATH (Debian package tshark): skipped");
 if (!existsSync(conformance)) console.log(`lso-tshark: ${conformance} is absent: its captures are skipped`);

@@ -125,6 +125,4 @@ describe.skipIf(!present)("malformed captures (../shared/captures/malformed)", (
   }, 180_000);
 });
 
-describe.skipIf(present)("malformed captures", () => {
-  it.skip("skipped: ../shared/captures/malformed is absent (tcpdump's crash captures)", () => {});
-});
+if (!present) console.log("malformed: ../shared/captures/malformed is absent (tcpdump's crash captures): skipped");

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PcapWriter, readCaptureFile } from "../src/capture/index.js";
@@ -8,6 +8,7 @@ import { PcapWriter, readCaptureFile } from "../src/capture/index.js";
 const root = path.resolve(import.meta.dirname, "..");
 const vnic = path.join(root, "bin", "vnic.js");
 const dir = mkdtempSync(path.join(tmpdir(), "vnic-control-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const captures = path.join(root, "captures");
 
 function run(args: string[]) {

@@ -1,6 +1,6 @@
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PcapWriter } from "../src/capture/index.js";
@@ -10,6 +10,7 @@ import { pattern } from "./helpers/core.js";
 const root = path.resolve(import.meta.dirname, "..");
 const vnic = path.join(root, "bin", "vnic.js");
 const dir = mkdtempSync(path.join(tmpdir(), "vnic-replay-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Frames of MTU size with an IPv4/UDP header on a pattern payload (1514 does not divide a
  *  4 KiB page, so most frames cross a guest page boundary). */
