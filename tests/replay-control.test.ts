@@ -87,6 +87,17 @@ describe("rate control", () => {
   });
 });
 
+describe("reporting while it runs", () => {
+  it("--stats N prints the current rates every N seconds; no progress bar when stderr is not a terminal", () => {
+    const r = run(["replay", path.join(captures, "udp-64.pcap"), "--pps", "20000", "--limit", "12000", "--stats", "0.2"]);
+    expect(r.code).toBe(0);
+    const lines = r.stderr.trim().split("\n").filter((l) => l.startsWith("Stats: "));
+    expect(lines.length).toBeGreaterThanOrEqual(2); // 0.6 s of replay at one line per 0.2 s
+    for (const l of lines) expect(l).toMatch(/^Stats: [\d.]+ s: \d+ packets, \d+ bytes; now [\d.]+ Mpps, [\d.]+ Gbit\/s$/);
+    expect(r.stderr).not.toMatch(/\r\[/);
+  });
+});
+
 describe("link types other than Ethernet", () => {
   it("get one clear line and exit 2", () => {
     const file = path.join(dir, "cooked.pcap");
