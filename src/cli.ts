@@ -171,14 +171,16 @@ async function replayCommand(argv: string[]): Promise<number> {
   const loops = intOption(values.loop, "--loop", 1, 0);
   let stopRequested = false;
   const recorder = values.report ? (await import("./report-html.js")).replayReportRecorder() : undefined;
-  const progress = progressSampler({ statsEverySeconds: numberOption(values.stats, "--stats"), out: process.stderr });
+  const limit = intOption(values.limit, "--limit", 0);
+  let totalFrames: number | undefined; // known once the capture is placed (not when streamed)
+  const progress = progressSampler({ statsEverySeconds: numberOption(values.stats, "--stats"), out: process.stderr, totalFrames: () => totalFrames });
   const facts = await replay({
     capture: positionals[0],
     out: values.out,
     params,
     loops: loops === 0 ? 0xffffffff : loops,
     coalesce,
-    limit: intOption(values.limit, "--limit", 0),
+    limit,
     pace,
     durationSeconds: numberOption(values.duration, "--duration"),
     preloadLimit: intOption(values["preload-limit"], "--preload-limit", DEFAULT_PRELOAD_LIMIT >> 20, 0, 1 << 20) * (1 << 20),
@@ -192,6 +194,8 @@ async function replayCommand(argv: string[]): Promise<number> {
     sampler: combineSamplers(recorder?.sampler, progress),
     onStart: (dp) => {
       recorder?.attach(dp);
+      const passes = dp.framesPlaced * (loops === 0 ? Infinity : loops);
+      totalFrames = limit > 0 ? Math.min(limit, passes) : Number.isFinite(passes) && passes > 0 ? passes : undefined;
       process.once("SIGINT", () => {
         stopRequested = true;
         process.stderr.write("\nvnic: interrupted; finishing frames in flight\n");

@@ -10,7 +10,7 @@ const BAR_WIDTH = 30;
 export interface ProgressOptions {
   statsEverySeconds?: number;
   /** Frames the replay will take in all, when known (frames × loops, or --limit). */
-  totalFrames?: number;
+  totalFrames?: () => number | undefined;
   out: NodeJS.WriteStream;
 }
 
@@ -40,7 +40,8 @@ export function progressSampler(o: ProgressOptions): RunSampler | undefined {
       }
       if (bar && t >= BAR_AFTER_SECONDS) {
         const taken = Number(s.counters.guestFramesOffered);
-        const frac = o.totalFrames ? Math.min(1, taken / o.totalFrames) : undefined;
+        const total = o.totalFrames?.();
+        const frac = total ? Math.min(1, taken / total) : undefined;
         const filled = frac === undefined ? 0 : Math.round(frac * BAR_WIDTH);
         const shown = frac === undefined ? `${taken} frames` : `${(frac * 100).toFixed(0).padStart(3)}%`;
         o.out.write(`\r[${"#".repeat(filled)}${".".repeat(BAR_WIDTH - filled)}] ${shown} ${(t).toFixed(1)} s`);
