@@ -5,7 +5,8 @@
 // answers for all of them.
 //
 // Usage: node dist/bench/gate-campaign.js [--runs 20] [--slowdowns 10,20,40] [--slow-runs 3]
-//          [--trials 5] [--baseline bench/baseline.json] [--out FILE]
+//          [--trials 5] [--baseline bench/baseline.json] [--against-wasm REF.wasm] [--out FILE]
+// With --against-wasm the runs are the gate's same-session A/B (no baseline file).
 
 import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -18,7 +19,7 @@ import { machineInfo, gitInfo } from "../src/bench-stats.js";
 const { values } = parseArgs({
   options: {
     runs: { type: "string" }, slowdowns: { type: "string" }, "slow-runs": { type: "string" },
-    trials: { type: "string" }, baseline: { type: "string" }, out: { type: "string" },
+    trials: { type: "string" }, baseline: { type: "string" }, out: { type: "string" }, "against-wasm": { type: "string" },
   },
 });
 const root = projectRoot();
@@ -32,7 +33,8 @@ const TOLERANCES = [0.03, 0.05, 0.1, 0.15, 0.2];
 interface Run { slowdownNs: number; load: number[]; comparisons: Comparison[] }
 
 function once(slowdownNs: number): Run {
-  const r = spawnSync(process.execPath, [path.join(root, "bin", "vnic.js"), "gate", "--baseline", baseline, "--trials", trials, "--json"], {
+  const target = values["against-wasm"] ? ["--against-wasm", values["against-wasm"]] : ["--baseline", baseline];
+  const r = spawnSync(process.execPath, [path.join(root, "bin", "vnic.js"), "gate", ...target, "--trials", trials, "--json"], {
     env: { ...process.env, VNIC_SLOWDOWN_NS: String(slowdownNs) }, encoding: "utf8", maxBuffer: 1 << 24,
   });
   if (r.status !== 0 && r.status !== 1) throw new Error(`gate exited ${r.status}: ${r.stderr}`);
@@ -40,7 +42,7 @@ function once(slowdownNs: number): Run {
 }
 
 const flagged = (run: Run, tol: number, metric?: string) =>
-  run.comparisons.some((c) => (!metric || c.metric === metric) && c.interval.hi < 1 - tol);
+  run.comparisons.some((c) => (!metric || c.metric === metric || (metric === "one-thread" && c.metric === "one-thread A/B")) && c.interval.hi < 1 - tol);
 
 const all: Run[] = [];
 for (let i = 0; i < runs; i++) {
@@ -70,7 +72,7 @@ const effect = slowdowns.map((s) => {
   const rs = all.filter((r) => r.slowdownNs === s);
   const ids = [...new Set(rs.flatMap((r) => r.comparisons.map((c) => c.id)))];
   return `${s} ns/frame: ` + ids.map((id) => {
-    const ch = rs.map((r) => r.comparisons.find((c) => c.id === id && c.metric === "one-thread")!.interval.estimate - 1).sort((a, b) => a - b);
+    const ch = rs.map((r) => r.comparisons.find((c) => c.id === id && c.metric !== "threaded")!.interval.estimate - 1).sort((a, b) => a - b);
     return `${id} ${(ch[ch.length >> 1] * 100).toFixed(1)} %`;
   }).join(", ");
 });

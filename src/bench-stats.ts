@@ -170,3 +170,16 @@ export function si(v: number, digits = 3): string {
 }
 
 export const pct = (x: number, digits = 1): string => (Number.isFinite(x) ? (x * 100).toFixed(digits) + " %" : "n/a");
+
+/** Percentile-bootstrap interval of the median of one sample (e.g. paired A/B ratios). */
+export function bootstrapMedian(xs: readonly number[], level = 0.95, resamples = 4000, seed = 0xab): Interval {
+  const r = rng(seed);
+  const meds: number[] = [];
+  const pick = new Array<number>(xs.length);
+  for (let i = 0; i < resamples; i++) {
+    for (let j = 0; j < xs.length; j++) pick[j] = xs[Math.floor(r() * xs.length)];
+    meds.push(median(pick));
+  }
+  const a = (1 - level) / 2;
+  return { estimate: median(xs), lo: quantile(meds, a), hi: quantile(meds, 1 - a), level };
+}

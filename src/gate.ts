@@ -15,6 +15,11 @@
 //      no code change when the load changed between the baseline and the run (a busy neighbour
 //      hurts two spinning threads far more than the compute kernel), so letting it fail
 //      builds would cry wolf.
+//   With --against-wasm REF.wasm the gate also (or, without --baseline, only) runs an A/B in the
+//   same session: the one-thread metric of REF and of the current build, in alternating pairs;
+//   the interval is a bootstrap of the median pair ratio. Both sides see the same machine, so
+//   neighbour load cancels (src/bench-inline.ts) — the most sensitive mode, when a reference
+//   build is at hand (e.g. the merge-base's build/vnic.wasm).
 //   5. A decision on an interval, not a sample: for each configuration the percentile-bootstrap
 //      interval (seeded) of median(current) / median(baseline) over the trials' normalised
 //      figures. A regression is declared only when the whole interval lies below
@@ -26,10 +31,11 @@
 
 import { parseArgs } from "node:util";
 import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
-import { projectRoot } from "./core.js";
+import { projectRoot, wasmPath } from "./core.js";
+import { abInline, compileWasm } from "./bench-inline.js";
 import { benchCaptures } from "./bench-frames.js";
 import { ConfigResult, measureMatrix } from "./bench.js";
-import { envSlowdownNs, parseConfigId } from "./bench-run.js";
+import { envSlowdownNs, inlineLoopsFor, parseConfigId } from "./bench-run.js";
 import { GitInfo, Interval, MachineInfo, Spread, bootstrapRatioOfMedians, gitInfo, machineInfo } from "./bench-stats.js";
 
 export const BASELINE_SCHEMA = "vnic-gate-baseline/1";
@@ -64,7 +70,7 @@ export type Verdict = "regression" | "improvement" | "unchanged" | "inconclusive
 /** "threaded": the two-thread datapath's wire pps ÷ the two-thread calibration score.
  *  "one-thread": the stage functions inline on one thread, wire frames per CPU-second ÷ the
  *  one-thread kernel's iterations per CPU-ns — precise on a busy machine, blind to handoff. */
-export type Metric = "threaded" | "one-thread";
+export type Metric = "threaded" | "one-thread" | "one-thread A/B";
 
 export interface Comparison {
   id: string;
@@ -118,8 +124,12 @@ export function comparisonTable(rows: Comparison[], tolerance: number, level: nu
 /** github-action-benchmark, tool "customBiggerIsBetter". */
 export function gabJson(rows: Comparison[], results: ConfigResult[]): { name: string; unit: string; value: number; range: string }[] {
   const out: { name: string; unit: string; value: number; range: string }[] = [];
+  for (const r of rows.filter((r) => r.metric === "one-thread A/B")) {
+    out.push({ name: `${r.id} one-thread A/B current/reference`, unit: "ratio", value: r.interval.estimate, range: `${r.interval.lo.toFixed(3)}…${r.interval.hi.toFixed(3)}` });
+  }
   for (const id of new Set(rows.map((r) => r.id))) {
-    const res = results.find((x) => x.id === id)!;
+    const res = results.find((x) => x.id === id);
+    if (!res) continue;
     out.push({ name: `${id} pps`, unit: "packets/s", value: Math.round(res.pps.median), range: `± ${Math.round((res.pps.max - res.pps.min) / 2)}` });
     out.push({ name: `${id} normalised pps`, unit: "packets per calibration iteration", value: res.normalized.median, range: `± ${((res.normalized.max - res.normalized.min) / 2).toPrecision(3)}` });
     out.push({ name: `${id} one-thread pps per CPU-second`, unit: "packets/CPU-s", value: Math.round(res.inlinePpsPerCpu.median), range: `± ${Math.round((res.inlinePpsPerCpu.max - res.inlinePpsPerCpu.min) / 2)}` });
@@ -128,13 +138,16 @@ export function gabJson(rows: Comparison[], results: ConfigResult[]): { name: st
 }
 
 const GATE_HELP = `Usage: vnic gate --baseline FILE [options]
+       vnic gate --against-wasm REF.wasm [options]
 
 Measures the gated configurations (interleaved trials, each normalised by a calibration kernel
 measured right before it) and compares them with the baseline. Exit 1 when a configuration is
 confidently slower than the baseline by more than the tolerance, 0 otherwise (2: bad usage).
 
 Options:
-  --baseline FILE     the baseline (bench/baseline.json); required
+  --baseline FILE     the baseline (bench/baseline.json)
+  --against-wasm REF  also A/B the one-thread metric against the core build REF (.wasm), in
+                      alternating pairs in this session (needs no baseline; most sensitive)
   --tolerance PCT     slowdown that counts as a regression (default ${DEFAULT_TOLERANCE_PCT})
   --level L           confidence level of the interval: 0.95 (default) or 0.99
   --trials N          trials per configuration (default: the baseline's)
@@ -175,6 +188,7 @@ export async function runGate(argv: string[]): Promise<number> {
       json: { type: "boolean" },
       "max-foreign-cores": { type: "string" },
       metrics: { type: "string" },
+      "against-wasm": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -182,7 +196,8 @@ export async function runGate(argv: string[]): Promise<number> {
     process.stdout.write(GATE_HELP);
     return 0;
   }
-  if (!values.baseline) throw new GateUsage("gate needs --baseline FILE (see vnic gate --help)");
+  if (!values.baseline && !values["against-wasm"]) throw new GateUsage("gate needs --baseline FILE or --against-wasm REF.wasm (see vnic gate --help)");
+  if (values.update && !values.baseline) throw new GateUsage("--update needs --baseline FILE to write");
   const tolerance = (values.tolerance !== undefined ? Number(values.tolerance) : DEFAULT_TOLERANCE_PCT) / 100;
   if (!(tolerance >= 0 && tolerance < 1)) throw new GateUsage(`--tolerance takes a percentage in [0, 100), not ${values.tolerance}`);
   const level = values.level !== undefined ? Number(values.level) : 0.95;
@@ -190,13 +205,13 @@ export async function runGate(argv: string[]): Promise<number> {
   const progress = (line: string) => process.stderr.write(`vnic gate: ${line}\n`);
   const metrics = values.metrics ?? "one-thread";
   if (metrics !== "one-thread" && metrics !== "both") throw new GateUsage(`--metrics takes one-thread or both, not ${metrics}`);
-  const decides = (m: Metric) => metrics === "both" || m === "one-thread";
+  const decides = (m: Metric) => metrics === "both" || m !== "threaded";
   const maxForeignCores = values["max-foreign-cores"] !== undefined ? Number(values["max-foreign-cores"]) : Infinity;
   if (!(maxForeignCores >= 0)) throw new GateUsage(`--max-foreign-cores takes a number of cores, not ${values["max-foreign-cores"]}`);
   const slowdownNs = envSlowdownNs();
   if (slowdownNs) progress(`VNIC_SLOWDOWN_NS=${slowdownNs}: the NIC stage does extra work per frame`);
 
-  if (values.update) {
+  if (values.update && values.baseline) {
     const ids = values.configs ? values.configs.split(",") : DEFAULT_GATE_CONFIGS;
     const configs = ids.map((id) => parseOrUsage(id));
     const trials = values.trials ? Number(values.trials) : 7;
@@ -224,24 +239,79 @@ export async function runGate(argv: string[]): Promise<number> {
     return 0;
   }
 
-  let baseline: Baseline;
-  try {
-    baseline = JSON.parse(readFileSync(values.baseline, "utf8")) as Baseline;
-  } catch (e) {
-    throw new GateUsage(`cannot read baseline ${values.baseline}: ${(e as Error).message}`);
+  const rows: Comparison[] = [];
+  let results: ConfigResult[] = [];
+  let baseline: Baseline | undefined;
+  let trials = values.trials ? Number(values.trials) : 7;
+  if (values.baseline) {
+    try {
+      baseline = JSON.parse(readFileSync(values.baseline, "utf8")) as Baseline;
+    } catch (e) {
+      throw new GateUsage(`cannot read baseline ${values.baseline}: ${(e as Error).message}`);
+    }
+    if (baseline.schema !== BASELINE_SCHEMA) throw new GateUsage(`${values.baseline} is not a vnic gate baseline (schema ${baseline.schema})`);
+    const bl = baseline;
+    const wanted = values.configs ? values.configs.split(",") : bl.configs.map((c) => c.id);
+    const base = wanted.map((id) => {
+      const b = bl.configs.find((c) => c.id === id);
+      if (!b) throw new GateUsage(`configuration ${id} is not in the baseline (has ${bl.configs.map((c) => c.id).join(", ")})`);
+      return b;
+    });
+    trials = values.trials ? Number(values.trials) : bl.trials;
+    ({ results } = await measureMatrix(base.map((b) => parseOrUsage(b.id)), benchCaptures(), {
+      trials, seconds: bl.seconds, slowdownNs, loops: base.map((b) => b.loops), inlineLoops: base.map((b) => b.inlineLoops), maxForeignCores, progress,
+    }));
+    rows.push(...compareWithBaseline(base, results, tolerance, level));
   }
-  if (baseline.schema !== BASELINE_SCHEMA) throw new GateUsage(`${values.baseline} is not a vnic gate baseline (schema ${baseline.schema})`);
-  const wanted = values.configs ? values.configs.split(",") : baseline.configs.map((c) => c.id);
-  const base = wanted.map((id) => {
-    const b = baseline.configs.find((c) => c.id === id);
-    if (!b) throw new GateUsage(`configuration ${id} is not in the baseline (has ${baseline.configs.map((c) => c.id).join(", ")})`);
-    return b;
-  });
-  const trials = values.trials ? Number(values.trials) : baseline.trials;
-  const { results } = await measureMatrix(base.map((b) => parseOrUsage(b.id)), benchCaptures(), {
-    trials, seconds: baseline.seconds, slowdownNs, loops: base.map((b) => b.loops), inlineLoops: base.map((b) => b.inlineLoops), maxForeignCores, progress,
-  });
-  const rows: Comparison[] = base.flatMap((b, i) => {
+  if (values["against-wasm"]) {
+    let reference: WebAssembly.Module;
+    try {
+      reference = compileWasm(values["against-wasm"]);
+    } catch (e) {
+      throw new GateUsage(`cannot load reference build ${values["against-wasm"]}: ${(e as Error).message}`);
+    }
+    const current = compileWasm(wasmPath("release"));
+    const ids = values.configs ? values.configs.split(",") : baseline ? baseline.configs.map((c) => c.id) : DEFAULT_GATE_CONFIGS;
+    const captures = benchCaptures();
+    for (const id of ids) {
+      const cfg = parseOrUsage(id);
+      const capture = captures.find((c) => c.name === cfg.capture);
+      if (!capture) throw new GateUsage(`no capture named ${cfg.capture}`);
+      const loops = baseline?.configs.find((c) => c.id === id)?.inlineLoops ?? inlineLoopsFor(capture, cfg, 0.15);
+      const ab = abInline(reference, current, capture, cfg, loops, Math.max(trials, 5), slowdownNs, level);
+      const { interval } = ab;
+      let verdict: Verdict = "unchanged";
+      if (interval.hi < 1 - tolerance) verdict = "regression";
+      else if (interval.lo > 1 + tolerance) verdict = "improvement";
+      else if (interval.estimate < 1 - tolerance || interval.estimate > 1 + tolerance) verdict = "inconclusive";
+      rows.push({
+        id, metric: "one-thread A/B", baseNormalized: median(ab.reference), currentNormalized: median(ab.current),
+        basePps: median(ab.reference), currentPps: median(ab.current), interval, verdict, foreignCores: null,
+      });
+      progress(`A/B ${id}: current/reference ${(interval.estimate * 100 - 100).toFixed(1)} % [${(interval.lo * 100 - 100).toFixed(1)} %, ${(interval.hi * 100 - 100).toFixed(1)} %]`);
+    }
+  }
+  for (const r of rows) r.decides = decides(r.metric);
+  const failed = rows.filter((r) => r.verdict === "regression" && r.decides);
+  const table = comparisonTable(rows, tolerance, level);
+  const headline = failed.length
+    ? `vnic gate: FAIL — ${failed.length} of ${rows.length} measurements regressed (${failed.map((r) => `${r.id} ${r.metric}`).join(", ")})`
+    : `vnic gate: pass — no configuration is confidently more than ${(tolerance * 100).toFixed(1)} % slower than the baseline`;
+  const against = values["against-wasm"] ? `; A/B against ${values["against-wasm"]}` : "";
+  const summary = [`## vnic pps gate`, ``, headline, ``, table, ``,
+    (baseline ? `Baseline ${values.baseline} (${baseline.date}, commit ${baseline.git.commit?.slice(0, 10) ?? "?"}); ` : "") +
+    `current commit ${gitInfo(projectRoot()).commit?.slice(0, 10) ?? "?"}${against}; ` +
+    `${trials} interleaved trials per configuration${slowdownNs ? `; VNIC_SLOWDOWN_NS=${slowdownNs}` : ""}.`].join("\n");
+  if (values.summary) writeFileSync(values.summary, summary + "\n");
+  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary + "\n");
+  if (values.gab) writeFileSync(values.gab, JSON.stringify(gabJson(rows, results), null, 2) + "\n");
+  if (values.json) process.stdout.write(JSON.stringify({ pass: failed.length === 0, tolerance, level, comparisons: rows }, null, 2) + "\n");
+  else process.stdout.write(table + "\n\n" + headline + "\n");
+  return failed.length ? 1 : 0;
+}
+
+function compareWithBaseline(base: BaselineConfig[], results: ConfigResult[], tolerance: number, level: number): Comparison[] {
+  return base.flatMap((b, i) => {
     const r = results[i];
     const threaded = decide(r.trials.normalized, b.normalized, tolerance, level);
     const inline = decide(r.trials.inlineNormalized, b.inlineNormalized, tolerance, level);
@@ -252,21 +322,6 @@ export async function runGate(argv: string[]): Promise<number> {
         basePps: median(b.inlinePpsPerCpu), currentPps: r.inlinePpsPerCpu.median, ...inline, foreignCores: r.foreignCores },
     ];
   });
-  for (const r of rows) r.decides = decides(r.metric);
-  const failed = rows.filter((r) => r.verdict === "regression" && r.decides);
-  const table = comparisonTable(rows, tolerance, level);
-  const headline = failed.length
-    ? `vnic gate: FAIL — ${failed.length} of ${rows.length} measurements regressed (${failed.map((r) => `${r.id} ${r.metric}`).join(", ")})`
-    : `vnic gate: pass — no configuration is confidently more than ${(tolerance * 100).toFixed(1)} % slower than the baseline`;
-  const summary = [`## vnic pps gate`, ``, headline, ``, table, ``,
-    `Baseline ${values.baseline} (${baseline.date}, commit ${baseline.git.commit?.slice(0, 10) ?? "?"}); current commit ${gitInfo(projectRoot()).commit?.slice(0, 10) ?? "?"}; ` +
-    `${trials} interleaved trials per configuration${slowdownNs ? `; VNIC_SLOWDOWN_NS=${slowdownNs}` : ""}.`].join("\n");
-  if (values.summary) writeFileSync(values.summary, summary + "\n");
-  if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary + "\n");
-  if (values.gab) writeFileSync(values.gab, JSON.stringify(gabJson(rows, results), null, 2) + "\n");
-  if (values.json) process.stdout.write(JSON.stringify({ pass: failed.length === 0, tolerance, level, comparisons: rows }, null, 2) + "\n");
-  else process.stdout.write(table + "\n\n" + headline + "\n");
-  return failed.length ? 1 : 0;
 }
 
 function parseOrUsage(id: string) {

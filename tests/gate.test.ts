@@ -82,6 +82,17 @@ describe("vnic gate end to end", () => {
     }
   }, 150_000);
 
+  it("A/B against a reference build in the same session: passes itself, fails itself slowed", () => {
+    const ref = path.join(root, "build", "vnic.wasm");
+    const args = ["--against-wasm", ref, "--configs", "64/adaptive/headers", "--tolerance", "10", "--trials", "7"];
+    const same = gate(args);
+    expect(same.status, same.out + same.err).toBe(0);
+    expect(same.out).toMatch(/one-thread A\/B/);
+    const slowed = gate(args, { VNIC_SLOWDOWN_NS: "100" });
+    expect(slowed.status, slowed.out + slowed.err).toBe(1);
+    expect(slowed.out).toMatch(/REGRESSION/);
+  }, 60_000);
+
   it("refuses a missing baseline with a usage error (exit 2)", () => {
     const r = gate(["--baseline", "/nonexistent/baseline.json"]);
     expect(r.status).toBe(2);

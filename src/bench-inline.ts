@@ -1,0 +1,115 @@
+// A/B of the one-thread metric against another build of the core, in the same session.
+//
+// The stored-baseline gate compares figures measured at different times; on a shared machine the
+// neighbours' load moves even the one-thread, CPU-time metric by up to ~30 % between sessions
+// (cache and memory contention that the compute kernel does not feel). Measuring a reference
+// build and the current build side by side — the same capture, alternating A B B A so drift
+// cancels — compares like with like: each pair's ratio sees the same machine.
+//
+// Any .wasm built from assembly/ works as the reference (e.g. the merge-base's build/vnic.wasm).
+// The rig lays the memory out itself (createCore's steps, on a given module), so it needs no
+// change in src/core.ts or src/datapath.ts.
+
+import { readFileSync } from "node:fs";
+import { Core, WASM_PAGE, DEFAULT_PLAN } from "./core.js";
+import { ARENA_RECORD_HEADER, arenaRecordBytes } from "./datapath.js";
+import { parseCopyMode } from "./copy-options.js";
+import type { BenchCapture } from "./bench-frames.js";
+import { BenchConfig, COALESCE_POLICIES, threadCpuNs } from "./bench-run.js";
+import { bootstrapMedian, Interval } from "./bench-stats.js";
+
+export function compileWasm(file: string): WebAssembly.Module {
+  return new WebAssembly.Module(new Uint8Array(readFileSync(file)));
+}
+
+/** One core instance (of `module`) with `capture` in its arena, run inline on this thread. */
+export class InlineRig {
+  private readonly core: Core;
+  private readonly arenaBytes: number;
+
+  constructor(module: WebAssembly.Module, private readonly capture: BenchCapture) {
+    this.arenaBytes = capture.frames.reduce((n, f) => n + arenaRecordBytes(f.length), 0);
+    const plan = [DEFAULT_PLAN.guestRamBytes, DEFAULT_PLAN.ringSlots, DEFAULT_PLAN.wireBytes, Math.max(this.arenaBytes, 8)] as const;
+    const probe = new Core(module, new WebAssembly.Memory({ initial: 32, maximum: 32, shared: true }));
+    const total = probe.exports.configure(...plan) >>> 0;
+    const pages = Math.ceil(total / WASM_PAGE);
+    this.core = new Core(module, new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }));
+    this.core.exports.configure(...plan);
+    this.core.exports.initDatapath(0x5eed); // also attach(): the region globals, arenaBase included
+    const base = this.core.constant("arenaBase");
+    const view = this.core.view;
+    let at = base;
+    for (const f of capture.frames) {
+      view.setUint32(at, f.length, true);
+      view.setUint32(at + 4, f.length, true);
+      view.setBigUint64(at + 8, 0n, true);
+      this.core.u8.set(f, at + ARENA_RECORD_HEADER);
+      at += arenaRecordBytes(f.length);
+    }
+  }
+
+  /** One inline trial: wire frames per CPU-second of this thread. */
+  run(cfg: BenchConfig, loops: number, slowdownNs: number): number {
+    const core = this.core;
+    const x = core.exports;
+    x.initDatapath(0x5eed);
+    const params: Record<string, number> = {
+      mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, mss: 0, fixedId: 0, wireDiscard: 1,
+      ...parseCopyMode(cfg.copy), slowdownNs, coalescePolicy: core.constant(COALESCE_POLICIES[cfg.coalesce]),
+    };
+    for (const [name, v] of Object.entries(params)) {
+      if (typeof core.exports["P_" + name] !== "undefined") core.setParam(name, v);
+    }
+    const v = core.view;
+    v.setUint32(core.constant("ARENA_BYTES"), this.arenaBytes, true);
+    v.setUint32(core.constant("ARENA_FRAMES"), this.capture.frames.length, true);
+    v.setUint32(core.constant("ARENA_LOOPS"), loops, true);
+    v.setBigUint64(core.constant("ARENA_LIMIT"), 0n, true);
+    x.guestInit();
+    const guestStep = x.guestStep as (b: number) => number;
+    const deviceStep = x.deviceStep as (b: number) => number;
+    const c0 = threadCpuNs();
+    for (;;) {
+      if (guestStep(32) < 0) break;
+      deviceStep(32);
+    }
+    const ns = threadCpuNs() - c0;
+    return Number(core.counter("wireFrames")) / (Math.max(ns, 1) / 1e9);
+  }
+}
+
+export interface AbResult {
+  /** current / reference, one ratio per A-B pair. */
+  ratios: number[];
+  reference: number[];
+  current: number[];
+  interval: Interval;
+}
+
+/**
+ * `pairs` interleaved pairs (A B, then B A, …) of inline trials of the reference module and the
+ * current one (the current one with `slowdownNs`); the interval is a bootstrap of the median
+ * pair ratio.
+ */
+export function abInline(reference: WebAssembly.Module, current: WebAssembly.Module, capture: BenchCapture, cfg: BenchConfig,
+  loops: number, pairs: number, slowdownNs: number, level = 0.95): AbResult {
+  const a = new InlineRig(reference, capture);
+  const b = new InlineRig(current, capture);
+  a.run(cfg, Math.max(1, loops >> 2), 0); // warm-up both
+  b.run(cfg, Math.max(1, loops >> 2), slowdownNs);
+  const ref: number[] = [], cur: number[] = [], ratios: number[] = [];
+  for (let i = 0; i < pairs; i++) {
+    let ra: number, rb: number;
+    if (i % 2 === 0) {
+      ra = a.run(cfg, loops, 0);
+      rb = b.run(cfg, loops, slowdownNs);
+    } else {
+      rb = b.run(cfg, loops, slowdownNs);
+      ra = a.run(cfg, loops, 0);
+    }
+    ref.push(ra);
+    cur.push(rb);
+    ratios.push(rb / ra);
+  }
+  return { ratios, reference: ref, current: cur, interval: bootstrapMedian(ratios, level) };
+}
