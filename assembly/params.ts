@@ -18,6 +18,7 @@ export const P_nicMaxLso: u32 = 11; // stage 1: largest frame the NIC accepts fo
 export const P_fixedId: u32 = 12; // stage 2: 1 keeps the IPv4 ID of every segment (no +1)
 export const P_csumOffload: u32 = 13; // guest: 1 asks NEEDS_CSUM for TCP/UDP frames
 export const P_maxSegments: u32 = 14; // stage 2: most segments one large send may become
+export const P_guestResident: u32 = 15; // guest: frames stay in guest RAM across loops (pktgen-style)
 export const P_COUNT: u32 = 32;
 
 // @ts-ignore: decorator

@@ -8,7 +8,7 @@ import { CaptureError } from "./capture/index.js";
 import { DatapathError } from "./datapath.js";
 import { parseCopyMode, COPY_MODES_HELP } from "./copy-options.js";
 import { COALESCE_HELP, CoalesceSpecError, DEFAULT_COALESCE, parseCoalesce } from "./coalesce-options.js";
-import { replay, DEFAULT_PRELOAD_LIMIT } from "./replay.js";
+import { replay, DEFAULT_PRELOAD_LIMIT, ReplayOptionError } from "./replay.js";
 import { clearProgress, combineSamplers, progressSampler } from "./progress.js";
 import type { PaceSpec } from "./workers/pacer.js";
 import { checkBooks, jsonReport, textReport } from "./report.js";
@@ -68,6 +68,9 @@ Options:
   --json             print one JSON object instead of text (keys in README.md)
   --report FILE.html write a self-contained HTML report (rate over time, latency, coalescing,
                      bytes copied vs referenced)
+  --guest-resident   the guest writes each frame into guest RAM once and posts the same buffers
+                     on every loop (like pktgen or testpmd txonly): benchmarks the device, not
+                     the guest's copies; the capture must fit guest RAM
   --budget N         descriptors per stage step (default 32)
   --ring-slots N     slots per ring, a power of two (default 1024)
   --guest-ram MIB    guest RAM in MiB (default 64)
@@ -134,6 +137,7 @@ async function replayCommand(argv: string[]): Promise<number> {
       stats: { type: "string" },
       "preload-limit": { type: "string" },
       "debug-core": { type: "boolean" },
+      "guest-resident": { type: "boolean" },
       report: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -166,6 +170,7 @@ async function replayCommand(argv: string[]): Promise<number> {
     maxSegments: intOption(values["nic-max-segments"], "--nic-max-segments", 65535, 1, 65535),
     fixedId: values["fixed-id"] ? 1 : 0,
     csumOffload: values["no-csum-offload"] ? 0 : 1,
+    guestResident: values["guest-resident"] ? 1 : 0,
   };
   const pace = parsePace(values);
   const loops = intOption(values.loop, "--loop", 1, 0);
@@ -248,7 +253,7 @@ function reportError(e: unknown): number {
     process.stderr.write(`vnic: ${e.message}\n`);
     return EXIT_BAD_INPUT;
   }
-  if (e instanceof UsageError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
+  if (e instanceof UsageError || e instanceof ReplayOptionError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
     process.stderr.write(`vnic: ${(e as Error).message}\n`);
     return EXIT_BAD_INPUT;
   }

@@ -5,7 +5,7 @@
 
 import { statSync } from "node:fs";
 import { CaptureInfo, CaptureStream, PcapWriter, openCaptureStream, readCaptureFile, requireEthernet } from "./capture/index.js";
-import { Datapath, DatapathConfig, RunResult, RunSampler, arenaRecordBytes } from "./datapath.js";
+import { DEFAULT_CONFIG, Datapath, DatapathConfig, RunResult, RunSampler, arenaRecordBytes } from "./datapath.js";
 import { ArenaFeeder } from "./arena-feeder.js";
 import { ReplayFacts } from "./report.js";
 import { applyCoalesce, CoalesceSpec } from "./coalesce-options.js";
@@ -38,6 +38,9 @@ export interface ReplayOptions {
   onStart?: (dp: Datapath) => void;
 }
 
+/** Options that cannot work together with this capture (a usage error: exit 2). */
+export class ReplayOptionError extends Error {}
+
 export interface ReplayOutcome extends ReplayFacts {
   run: RunResult;
   info: CaptureInfo;
@@ -63,6 +66,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   let feeder: ArenaFeeder | undefined;
   const base = { ...opts.config, params: opts.params, loops: opts.loops, limit: opts.limit };
   if (streamed) {
+    if (opts.params.guestResident) throw new ReplayOptionError("--guest-resident needs a preloaded capture (it is larger than --preload-limit)");
     stream = openCaptureStream(opts.capture);
     dp = new Datapath(STREAM_ARENA_BYTES, { ...base, streaming: true });
     feeder = new ArenaFeeder(dp.core, stream, opts.loops);
@@ -70,6 +74,10 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   } else {
     const survey = surveyCapture(opts.capture);
     info = survey.info;
+    const ram = opts.config?.guestRamBytes ?? DEFAULT_CONFIG.guestRamBytes;
+    if (opts.params.guestResident && survey.arenaBytes > ram) {
+      throw new ReplayOptionError(`--guest-resident needs the capture (${(survey.arenaBytes / 2 ** 20).toFixed(1)} MiB in memory) to fit guest RAM (${ram / 2 ** 20} MiB; see --guest-ram)`);
+    }
     dp = new Datapath(survey.arenaBytes, base);
     readCaptureFile(opts.capture, (f) => dp.placeFrame(f.data, f.tsNs, f.origLen));
   }

@@ -87,6 +87,26 @@ describe("rate control", () => {
   });
 });
 
+describe("--guest-resident (buffers posted again on every loop, like pktgen)", () => {
+  it.each(["udp-1514", "imix", "tcp-64k-v4"])("gives the same wire frames as a guest that copies every frame (%s, 4 loops)", (name) => {
+    const input = path.join(captures, `${name}.pcap`);
+    const a = path.join(dir, `${name}-resident.pcap`);
+    const b = path.join(dir, `${name}-copying.pcap`);
+    const r = json(["replay", input, "--loop", "4", "--guest-resident", "--out", a]);
+    expect(r.code).toBe(0);
+    expect(r.j.books.balanced).toBe(true);
+    expect(json(["replay", input, "--loop", "4", "--out", b]).code).toBe(0);
+    expect(readFileSync(a).equals(readFileSync(b))).toBe(true);
+  });
+
+  it("refuses a capture that does not fit guest RAM, with one line and exit 2", () => {
+    const r = run(["replay", path.join(captures, "udp-1514.pcap"), "--guest-resident", "--guest-ram", "1"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/--guest-resident needs the capture .* to fit guest RAM/);
+  });
+});
+
 describe("reporting while it runs", () => {
   it("--stats N prints the current rates every N seconds; no progress bar when stderr is not a terminal", () => {
     const r = run(["replay", path.join(captures, "udp-64.pcap"), "--pps", "20000", "--limit", "12000", "--stats", "0.2"]);
