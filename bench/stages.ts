@@ -283,19 +283,13 @@ async function ringHandoff(rounds: number, total: number, burst: number): Promis
 
 // ---------------------------------------------------------------- run
 
-interface CaseResult {
-  stage: string;
-  impl: Impl;
-  name: string;
-  items: number;
-  itemName: string;
-  bytes: number;
+/** A case as measured: its description (everything but the function) and its timings. */
+interface CaseResult extends Omit<Case, "fn"> {
   nsPerCall: { median: number; min: number; max: number; rounds: number[] };
   nsPerItem: number;
   itemsPerSecond: number;
   gbPerSecond: number | null;
   rmeLastRound: number;
-  note?: string;
 }
 
 async function main(): Promise<void> {
