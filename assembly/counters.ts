@@ -43,7 +43,6 @@ export const C_superPackets: u32 = 77; // large-send descriptors
 export const C_stage1Chunks: u32 = 78; // chunks made by LSO stage 1
 export const C_segments: u32 = 79; // MTU-sized frames made by LSO stage 2
 export const C_csumCompleted: u32 = 80; // checksums completed for NEEDS_CSUM frames
-export const C_wireStalls: u32 = 81; // NIC turns stopped by a full wire ring
 export const C_stranded: u32 = 82; // completions held when the device stopped
 export const C_wireFull: u32 = 83; // NIC stopped by a full wire ring (backpressure)
 

@@ -44,7 +44,6 @@ export const PD_CSUM_OFFSET: u32 = 40; // u16
 export const PD_LAST: u32 = 42; // u8  1 when transmitting this completes the guest descriptor
 export const PD_L3_OFFSET: u32 = 44; // u16 parsed: start of the IP header (0: none)
 export const PD_L4_OFFSET: u32 = 46; // u16 parsed: start of the TCP/UDP header (0: none)
-export const PD_L4_PROTO: u32 = 48; // u8  parsed: IP protocol number of the L4 header
 export const PD_IP_VERSION: u32 = 49; // u8  parsed: 4, 6, or 0
 
 // ---- scatter-gather entry (8 bytes) ----

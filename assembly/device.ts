@@ -3,11 +3,9 @@
 
 import { RING_GUEST_TX, RING_PHYS_TX, STATE_DEVICE_SLEEPING } from "./layout";
 import { ringAvailable } from "./ring";
+import { countAdd, C_deviceSleeps } from "./counters";
 import { translateStage } from "./translate";
 import { nicStage } from "./nic";
-import { wireInit } from "./wire_sink";
-import { poolInit } from "./pool";
-import { ringInit } from "./ring";
 
 /** One turn of the device: translate a burst, then transmit a burst. Returns work done. */
 export function deviceStep(budget: u32): u32 {
@@ -22,6 +20,7 @@ export function devicePrepareSleep(): u32 {
     atomic.store<u32>(STATE_DEVICE_SLEEPING, 0);
     return 0;
   }
+  countAdd(C_deviceSleeps, 1);
   return 1;
 }
 
