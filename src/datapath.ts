@@ -176,7 +176,6 @@ export class Datapath {
   async run(opts: RunOptions = {}): Promise<RunResult> {
     const { sink, sampler } = opts;
     const stageOptions = opts.stages ?? {};
-    const x = this.core.exports;
     const view = this.core.view;
     const streaming = this.config.streaming;
     view.setUint32(this.core.constant("ARENA_STREAMING"), streaming ? 1 : 0, true);

@@ -20,7 +20,6 @@ const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 // Offsets inside a block, from its first byte.
 const B_TYPE = 0;
 const B_LEN = 4;
-const BODY = 8;
 const MIN_BLOCK = 12;
 // SHB body: byte-order magic, major u16, minor u16, section length i64.
 const SHB_BOM = 8;
