@@ -103,7 +103,9 @@ describe("full rings and an exhausted buffer pool are backpressure, never a drop
     const r = await dp.run({
       sink: (data) => {
         got.push(data.slice());
-        const until = performance.now() + 0.02; // 20 µs per frame: slower than the device
+        // 200 µs per frame: far slower than the device even when it ping-pongs two frames
+        // through sleeping threads (20 µs was not, on a quiet machine), so the wire must fill.
+        const until = performance.now() + 0.2;
         while (performance.now() < until);
       },
     });
