@@ -18,7 +18,7 @@ import { isLargeSend } from "./offload";
 import { segmentChunk, segmentBytes, segmentsMade, STALL } from "./segment";
 import { checksumAdd, fold } from "./wire/checksum";
 import { param, P_mtu, P_slowdownNs } from "./params";
-import { ethernetHeaderLen, ETH_HEADER_LEN } from "./wire/ethernet";
+import { ethernetHeaderLen, ETH_HEADER_LEN, MAX_TAGS, VLAN_TAG_LEN } from "./wire/ethernet";
 import { wireAbort, wireBegin, wireCommit, wirePublish, wireReserve } from "./wire_sink";
 import { deliverCompletions } from "./coalesce";
 
@@ -103,6 +103,9 @@ export function slowdownSink(): u32 {
 function transmit(pd: u32): u32 {
   const len = load<u32>(pd + D.PD_TOTAL_LEN);
   if (len < ETH_HEADER_LEN) return DROP_runt;
+  // Whatever its tags, a frame this long carries more than an MTU: refused before it takes
+  // wire room (so no record is ever longer than MTU + the longest tagged Ethernet header).
+  if (len > param(P_mtu) + ETH_HEADER_LEN + MAX_TAGS * VLAN_TAG_LEN) return DROP_oversize;
   const at = wireReserve(len);
   if (at == 0) return STALL;
   gather(at, pd);

@@ -136,6 +136,29 @@ describe("translation queue (assembly/translate.ts)", () => {
     expect(takeWireFrames(core)).toEqual([ok]);
   });
 
+  it("sends a double-tagged frame of MTU + 22 bytes and refuses one byte more, or a frame longer than the wire window", () => {
+    const core = setup();
+    core.setParam("mtu", 1500);
+    core.setParam("wireDiscard", 1); // the NIC writes into its small discard window
+    const tagged = (len: number, seed: number) => {
+      const f = frame(len, seed);
+      f.set([0x88, 0xa8, 0, 1, 0x81, 0x00, 0, 2, 0x88, 0xb5], 12); // 802.1ad + 802.1Q, then a non-IP type
+      return f;
+    };
+    const fits = tagged(1500 + 22, 6);
+    const over = tagged(1500 + 23, 7);
+    const huge = frame(72 * 4096 - 4096, 8); // far past the MTU and past the wire's 256 KiB window
+    writeGuest(core, 0, fits);
+    writeGuest(core, 8192, over);
+    writeGuest(core, 16384, huge);
+    postDescriptors(core, [{ gpa: 0, len: fits.length }, { gpa: 8192, len: over.length }, { gpa: 16384, len: huge.length }]);
+    core.exports.translateStage(32);
+    core.exports.nicStage(32);
+    expect(takeCompletions(core).map((c) => statusName(core, c.status))).toEqual(["ok", "oversize", "oversize"]);
+    expect(Number(core.counter("wireFrames"))).toBe(1);
+    expect(Number(core.counter("wireBytes"))).toBe(1522);
+  });
+
   it("backpressures on a full physical ring instead of dropping", () => {
     const core = setup();
     const f = frame(64, 6);
