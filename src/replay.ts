@@ -118,5 +118,6 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     info,
     streamed,
     pace: opts.pace,
+    deviceTime: run.device.timeSplit,
   };
 }

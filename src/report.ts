@@ -4,6 +4,8 @@
 import type { CounterSnapshot } from "./counters.js";
 import type { LatencySummary } from "./latency.js";
 import type { PaceSpec } from "./workers/pacer.js";
+import type { DeviceTimeSplit } from "./workers/device-time.js";
+import { estimatedSeconds } from "./workers/device-time.js";
 import { totalDrops } from "./counters.js";
 
 /** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
@@ -23,6 +25,8 @@ export interface ReplayFacts {
   latency?: LatencySummary;
   /** The rate asked for, if any. */
   pace?: PaceSpec;
+  /** The device thread's time, sampled per stage (src/workers/device-time.ts). */
+  deviceTime?: DeviceTimeSplit;
 }
 
 export interface Books {
@@ -119,8 +123,29 @@ export function jsonReport(f: ReplayFacts) {
       max: f.latency?.maxUs ?? null,
     },
     pacing: pacing(f),
+    device: deviceTime(f),
     elapsedSeconds: f.elapsedSeconds,
     books: { balanced: books.balanced, problems: books.problems },
+  };
+}
+
+/**
+ * The device thread's time per packet, split: the backend (translation, partial copy, LSO
+ * stage 1 — host CPU on a real hypervisor) and the NIC model (the gather, checksums and
+ * segmentation a real NIC does in hardware). backendMppsPerCore is the rate one core running
+ * only the backend would sustain: the figure the partial copy (issue 3) is about.
+ */
+export function deviceTime(f: ReplayFacts) {
+  const t = f.deviceTime;
+  const packets = Number(f.snapshot.counters.deviceDescriptors);
+  if (!t || packets === 0 || t.backendSampledItems === 0) return null;
+  const backendNs = (estimatedSeconds(t.backendItems, t.backendSampledItems, t.backendSampledMs) * 1e9) / packets;
+  const nicNs = (estimatedSeconds(t.nicItems, t.nicSampledItems, t.nicSampledMs) * 1e9) / packets;
+  return {
+    backendNsPerPacket: backendNs,
+    nicNsPerPacket: nicNs,
+    backendMppsPerCore: backendNs > 0 ? 1e3 / backendNs : null,
+    sampledSteps: t.sampledSteps,
   };
 }
 
@@ -163,6 +188,10 @@ export function textReport(f: ReplayFacts): string {
     `Interrupts: ${fmtInt(j.interrupts.delivered)} delivered (${j.interrupts.completionsPerInterrupt.toFixed(2)} completions each), ` +
       `${fmtInt(j.interrupts.wakeups)} woke the guest, ${j.interrupts.stranded} stranded`,
   ];
+  if (j.device) {
+    lines.push(`Device time per packet: backend ${j.device.backendNsPerPacket.toFixed(1)} ns (translate, copy, LSO stage 1: ` +
+      `${j.device.backendMppsPerCore!.toFixed(2)} Mpps per core), NIC model ${j.device.nicNsPerPacket.toFixed(1)} ns (gather, checksums, LSO stage 2)`);
+  }
   if (f.latency && f.latency.count > 0) {
     lines.push(`Latency (post → completion seen by the guest): p50 ${f.latency.p50Us.toFixed(1)} µs, p99 ${f.latency.p99Us.toFixed(1)} µs, max ${f.latency.maxUs.toFixed(1)} µs`);
   }

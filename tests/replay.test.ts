@@ -70,6 +70,13 @@ describe("vnic replay, end to end", () => {
     expect(j.interrupts.delivered).toBeGreaterThan(0);
     expect(j.books.balanced).toBe(true);
     expect(typeof j.elapsedSeconds).toBe("number");
+    // The device thread's time, split by stage and sampled in the run itself.
+    expect(j.device.sampledSteps).toBeGreaterThan(0);
+    expect(j.device.backendNsPerPacket).toBeGreaterThan(0);
+    expect(j.device.nicNsPerPacket).toBeGreaterThan(0);
+    expect(j.device.backendMppsPerCore).toBeCloseTo(1e3 / j.device.backendNsPerPacket, 9);
+    // Time can only be spent while the run lasts: both stages together fit in its elapsed time.
+    expect((j.device.backendNsPerPacket + j.device.nicNsPerPacket) * 9000 / 1e9).toBeLessThan(j.elapsedSeconds);
   });
 
   it("counts frames longer than the MTU as dropped (oversize), and the books still balance", () => {

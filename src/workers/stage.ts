@@ -12,6 +12,7 @@ import { workerData } from "node:worker_threads";
 import { attachCore, Core } from "../core.js";
 import { STOP_DRAIN, STOP_NOW } from "../stop.js";
 import { Pacer, PaceSpec } from "./pacer.js";
+import { DeviceTimeSampler, DeviceTimeSplit } from "./device-time.js";
 
 export type StageName = "guest" | "device";
 
@@ -44,6 +45,8 @@ export interface StageResult {
   /** Whole-run wall clock in µs since the epoch, for the host's rate computation. */
   startUs: number;
   endUs: number;
+  /** Device only: its time split between the backend and the NIC model (device-time.ts). */
+  timeSplit?: DeviceTimeSplit;
 }
 
 const SPIN_TURNS = 64;
@@ -78,7 +81,8 @@ export default function runStage(task: StageTask): StageResult {
   const stopIndex = c.constant("STATE_STOP") >> 2;
   const isGuest = task.stage === "guest";
   const bellIndex = c.constant(isGuest ? "STATE_GUEST_DOORBELL" : "STATE_DEVICE_DOORBELL") >> 2;
-  const step: (budget: number) => number = isGuest ? x.guestStep : x.deviceStep;
+  const sampler = isGuest ? undefined : new DeviceTimeSampler(x.translateStage, x.nicStage);
+  const step: (budget: number) => number = sampler ? (budget) => sampler.step(budget) : x.guestStep;
   const prepareSleep: () => number = isGuest ? x.guestPrepareSleep : x.devicePrepareSleep;
   const woke: () => void = isGuest ? x.guestWoke : x.deviceWoke;
   // The device passes the time in for timer-based coalescing (count:N,usecs:U); the policy
@@ -130,5 +134,5 @@ export default function runStage(task: StageTask): StageResult {
       Atomics.wait(i32, bellIndex, bell, 0.05);
     }
   }
-  return { stage: task.stage, elapsedMs: performance.now() - t0, steps, sleeps, startUs, endUs: nowUs() };
+  return { stage: task.stage, elapsedMs: performance.now() - t0, steps, sleeps, startUs, endUs: nowUs(), timeSplit: sampler?.split };
 }
