@@ -13,7 +13,7 @@
 // bench-results/ is not committed: figures are per machine and per run; quote them in README
 // with the command that made them.
 //
-// Usage: node dist/bench/stages.js [--quick] [--rounds N] [--time MS] [--out FILE]
+// Usage: node dist/bench/stages.js [--quick] [--rounds N] [--time MS] [--out FILE] [--only STAGE-SUBSTRING]
 
 import { Worker } from "node:worker_threads";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -116,11 +116,13 @@ function buildCases(): { cases: Case[]; notes: string[] } {
   const notes: string[] = [];
   const B = 256;
 
-  // translation (+ the header copy it does), 64-byte and 1514-byte frames, copy mode headers
-  for (const len of [64, 1514]) {
-    const p = posted(Array.from({ length: B }, (_, i) => udpFrame(len, i)), { copyMode: 0, csumOffload: 0 });
+  // translation (+ the copy it does), 64-byte and 1514-byte frames in copy mode headers, and
+  // 1514-byte frames in the baselines full and none: the backend's cost per copy mode (issue 3)
+  const translateCases: [number, string, number][] = [[64, "", 0], [1514, "", 0], [1514, ", copy full", 3], [1514, ", copy none", 4]];
+  for (const [len, modeName, copyMode] of translateCases) {
+    const p = posted(Array.from({ length: B }, (_, i) => udpFrame(len, i)), { copyMode, csumOffload: 0 });
     const d = delta(p, ["bytesCopied"], () => translateOnce(p));
-    const stage = `translate ${len} B`;
+    const stage = `translate ${len} B${modeName}`;
     cases.push({ stage, impl: "wasm", name: `translateStage × ${B}`, items: B, itemName: "desc", bytes: d.bytesCopied, fn: () => translateOnce(p) });
     cases.push(roofCase(stage, p.core, d.bytesCopied));
   }
@@ -294,12 +296,16 @@ interface CaseResult extends Omit<Case, "fn"> {
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { quick: { type: "boolean" }, rounds: { type: "string" }, time: { type: "string" }, out: { type: "string" } },
+    options: { quick: { type: "boolean" }, rounds: { type: "string" }, time: { type: "string" }, out: { type: "string" }, only: { type: "string" } },
   });
   const rounds = values.rounds ? Number(values.rounds) : values.quick ? 3 : 7;
   const timeMs = values.time ? Number(values.time) : values.quick ? 60 : 150;
   const t0 = performance.now();
-  const { cases, notes } = buildCases();
+  const built = buildCases();
+  // --only SUBSTRING: just the stages whose name contains it (for a quick A/B while tuning one).
+  const cases = values.only ? built.cases.filter((c) => c.stage.includes(values.only!)) : built.cases;
+  const notes = built.notes;
+  if (cases.length === 0) throw new Error(`--only ${values.only}: no stage matches`);
   const perRound: number[][] = cases.map(() => []);
   const rme: number[] = cases.map(() => Number.NaN);
   for (let r = 0; r < rounds; r++) {
