@@ -5,7 +5,7 @@ import type { CounterSnapshot } from "./counters.js";
 import type { LatencySummary } from "./latency.js";
 import type { PaceSpec } from "./workers/pacer.js";
 import type { DeviceTimeSplit } from "./workers/device-time.js";
-import { estimatedSeconds } from "./workers/device-time.js";
+import { medianNsPerItem } from "./workers/device-time.js";
 import { totalDrops } from "./counters.js";
 
 /** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
@@ -133,18 +133,21 @@ export function jsonReport(f: ReplayFacts) {
  * The device thread's time per packet, split: the backend (translation, partial copy, LSO
  * stage 1 — host CPU on a real hypervisor) and the NIC model (the gather, checksums and
  * segmentation a real NIC does in hardware). backendMppsPerCore is the rate one core running
- * only the backend would sustain: the figure the partial copy (issue 3) is about.
+ * only the backend would sustain: the figure the partial copy (issue 3) is about. Medians of
+ * sampled steps (src/workers/device-time.ts), scaled from per item to per packet.
  */
 export function deviceTime(f: ReplayFacts) {
   const t = f.deviceTime;
   const packets = Number(f.snapshot.counters.deviceDescriptors);
-  if (!t || packets === 0 || t.backendSampledItems === 0) return null;
-  const backendNs = (estimatedSeconds(t.backendItems, t.backendSampledItems, t.backendSampledMs) * 1e9) / packets;
-  const nicNs = (estimatedSeconds(t.nicItems, t.nicSampledItems, t.nicSampledMs) * 1e9) / packets;
+  if (!t || packets === 0) return null;
+  const backend = medianNsPerItem(t.backend);
+  if (backend === null) return null;
+  const backendNs = (backend * t.backend.items) / packets;
+  const nicNs = ((medianNsPerItem(t.nic) ?? 0) * t.nic.items) / packets;
   return {
     backendNsPerPacket: backendNs,
     nicNsPerPacket: nicNs,
-    backendMppsPerCore: backendNs > 0 ? 1e3 / backendNs : null,
+    backendMppsPerCore: 1e3 / backendNs,
     sampledSteps: t.sampledSteps,
   };
 }
@@ -190,7 +193,7 @@ export function textReport(f: ReplayFacts): string {
   ];
   if (j.device) {
     lines.push(`Device time per packet: backend ${j.device.backendNsPerPacket.toFixed(1)} ns (translate, copy, LSO stage 1: ` +
-      `${j.device.backendMppsPerCore!.toFixed(2)} Mpps per core), NIC model ${j.device.nicNsPerPacket.toFixed(1)} ns (gather, checksums, LSO stage 2)`);
+      `${j.device.backendMppsPerCore.toFixed(2)} Mpps per core), NIC model ${j.device.nicNsPerPacket.toFixed(1)} ns (gather, checksums, LSO stage 2)`);
   }
   if (f.latency && f.latency.count > 0) {
     lines.push(`Latency (post → completion seen by the guest): p50 ${f.latency.p50Us.toFixed(1)} µs, p99 ${f.latency.p99Us.toFixed(1)} µs, max ${f.latency.maxUs.toFixed(1)} µs`);

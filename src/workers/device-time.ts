@@ -9,40 +9,65 @@
 //
 // Sampling: every step calls the two stages separately (deviceStep is exactly these two
 // calls), so the work each did is known for every step; one step in SAMPLE_EVERY is timed with
-// performance.now (~30 ns a call, resolution well under a burst). Per-item cost = sampled time
-// ÷ sampled items, over steps where the stage did work; the run's total for a stage is that
-// cost × every item the stage handled (a ratio estimator — bursts of every size get sampled).
+// performance.now (~30 ns a call, resolution well under a burst). Each timed step that did
+// work adds its ns per item to a log-scale histogram, weighted by its items; the figure is
+// the item-weighted median. A median, not total time ÷ items, because this machine is shared:
+// one sampled step that the OS preempted for 4 ms would otherwise outweigh 100,000 real ones.
 
 export const SAMPLE_EVERY = 8;
+
+// Histogram of ns per item: HIST_SUB buckets per octave (each ~4.4% wide) from HIST_MIN_NS,
+// over HIST_OCTAVES octaves (0.25 ns … 1 ms); values outside land in the end buckets.
+const HIST_MIN_NS = 0.25;
+const HIST_SUB = 16;
+const HIST_OCTAVES = 22;
+export const HIST_BUCKETS = HIST_SUB * HIST_OCTAVES;
+
+/** One stage's samples. */
+export interface StageTimeSamples {
+  /** Items the stage handled in every step (guest descriptors for the backend, physical
+   *  descriptors for the NIC). */
+  items: number;
+  /** Items in the timed steps. */
+  sampledItems: number;
+  /** Item-weighted counts of ns per item, HIST_BUCKETS log-scale buckets. */
+  histogram: number[];
+}
 
 export interface DeviceTimeSplit {
   /** Steps timed, of all steps. */
   sampledSteps: number;
-  /** Guest descriptors the backend took, in all steps / in timed steps with backend work. */
-  backendItems: number;
-  backendSampledItems: number;
-  backendSampledMs: number;
-  /** Physical descriptors the NIC consumed, in all steps / in timed steps with NIC work. */
-  nicItems: number;
-  nicSampledItems: number;
-  nicSampledMs: number;
+  backend: StageTimeSamples;
+  nic: StageTimeSamples;
 }
 
-/** Estimated seconds a stage spent on all its items (0 when nothing was sampled). */
-export function estimatedSeconds(items: number, sampledItems: number, sampledMs: number): number {
-  return sampledItems > 0 ? (sampledMs / sampledItems) * items / 1000 : 0;
+function emptySamples(): StageTimeSamples {
+  return { items: 0, sampledItems: 0, histogram: new Array<number>(HIST_BUCKETS).fill(0) };
+}
+
+export function bucketOfNs(ns: number): number {
+  if (!(ns > HIST_MIN_NS)) return 0;
+  return Math.min(HIST_BUCKETS - 1, Math.floor(Math.log2(ns / HIST_MIN_NS) * HIST_SUB));
+}
+
+/** The middle (geometric) of bucket `b`, in ns. */
+export function bucketMidNs(b: number): number {
+  return HIST_MIN_NS * 2 ** ((b + 0.5) / HIST_SUB);
+}
+
+/** Item-weighted median ns per item, or null when no step with work was timed. */
+export function medianNsPerItem(s: StageTimeSamples): number | null {
+  if (s.sampledItems === 0) return null;
+  let seen = 0;
+  for (let b = 0; b < HIST_BUCKETS; b++) {
+    seen += s.histogram[b];
+    if (seen * 2 >= s.sampledItems) return bucketMidNs(b);
+  }
+  return bucketMidNs(HIST_BUCKETS - 1);
 }
 
 export class DeviceTimeSampler {
-  readonly split: DeviceTimeSplit = {
-    sampledSteps: 0,
-    backendItems: 0,
-    backendSampledItems: 0,
-    backendSampledMs: 0,
-    nicItems: 0,
-    nicSampledItems: 0,
-    nicSampledMs: 0,
-  };
+  readonly split: DeviceTimeSplit = { sampledSteps: 0, backend: emptySamples(), nic: emptySamples() };
   private countdown = SAMPLE_EVERY;
 
   constructor(
@@ -58,8 +83,8 @@ export class DeviceTimeSampler {
     if (--this.countdown > 0) {
       const b = this.backend(budget);
       const n = this.nic(budget);
-      s.backendItems += b;
-      s.nicItems += n;
+      s.backend.items += b;
+      s.nic.items += n;
       return b + n;
     }
     this.countdown = SAMPLE_EVERY;
@@ -69,16 +94,15 @@ export class DeviceTimeSampler {
     const n = this.nic(budget);
     const t2 = this.now();
     s.sampledSteps++;
-    s.backendItems += b;
-    s.nicItems += n;
-    if (b > 0) {
-      s.backendSampledItems += b;
-      s.backendSampledMs += t1 - t0;
-    }
-    if (n > 0) {
-      s.nicSampledItems += n;
-      s.nicSampledMs += t2 - t1;
-    }
+    record(s.backend, b, t1 - t0);
+    record(s.nic, n, t2 - t1);
     return b + n;
   }
+}
+
+function record(s: StageTimeSamples, items: number, ms: number): void {
+  s.items += items;
+  if (items === 0) return;
+  s.sampledItems += items;
+  s.histogram[bucketOfNs((ms * 1e6) / items)] += items;
 }
