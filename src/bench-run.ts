@@ -13,6 +13,7 @@ import type { CounterSnapshot } from "./counters.js";
 import { parseCopyMode } from "./copy-options.js";
 import { readLatency } from "./latency.js";
 import { ETHERNET_OVERHEAD } from "./report.js";
+import { devicePerPacket } from "./workers/device-time.js";
 import type { BenchCapture } from "./bench-frames.js";
 
 export const COALESCE_POLICIES = { none: "POLICY_NONE", adaptive: "POLICY_ADAPTIVE" } as const;
@@ -66,6 +67,9 @@ export interface TrialResult {
   wireGbps: number;
   wireGbpsWithOverhead: number;
   cpuNsPerPacket: number;
+  /** The device thread's time per packet in the backend and in the NIC model (NaN if unsampled). */
+  backendNsPerPacket: number;
+  nicNsPerPacket: number;
   latency: LatencySummary | null;
   bytesCopied: number;
   bytesReferenced: number;
@@ -215,6 +219,7 @@ export async function runTrial(capture: BenchCapture, cfg: BenchConfig, opts: Tr
     }
   }
   const drops = Object.values(run.counters.drops).reduce((a, v) => a + Number(v), 0);
+  const split = devicePerPacket(run.device.timeSplit, num(c.deviceDescriptors));
   return {
     elapsedSeconds: s,
     descriptors,
@@ -225,6 +230,8 @@ export async function runTrial(capture: BenchCapture, cfg: BenchConfig, opts: Tr
     wireGbps: (wireBytes * 8) / s / 1e9,
     wireGbpsWithOverhead: ((wireBytes + wireFrames * ETHERNET_OVERHEAD) * 8) / s / 1e9,
     cpuNsPerPacket: pkts > 0 ? cpuNs / pkts : Number.NaN,
+    backendNsPerPacket: split?.backendNsPerPacket ?? Number.NaN,
+    nicNsPerPacket: split?.nicNsPerPacket ?? Number.NaN,
     latency: latencyFromCore(dp.core),
     bytesCopied: num(c.bytesCopied),
     bytesReferenced: num(c.bytesReferenced),

@@ -39,6 +39,9 @@ export interface ConfigResult {
   wireGbps: Spread;
   wireGbpsWithOverhead: Spread;
   cpuNsPerPacket: Spread;
+  /** Device thread time per packet: backend (translate, copy, LSO stage 1) and NIC model. */
+  backendNsPerPacket: Spread;
+  nicNsPerPacket: Spread;
   /** pps / calibration score of the trial (what the gate compares). */
   normalized: Spread;
   /** The stage functions run inline on one thread: wire frames per CPU-second. */
@@ -167,6 +170,8 @@ function summarize(cfg: BenchConfig, capture: BenchCapture, loops: number, ts: T
     wireGbps: pick((t) => t.wireGbps),
     wireGbpsWithOverhead: pick((t) => t.wireGbpsWithOverhead),
     cpuNsPerPacket: pick((t) => t.cpuNsPerPacket),
+    backendNsPerPacket: pick((t) => t.backendNsPerPacket),
+    nicNsPerPacket: pick((t) => t.nicNsPerPacket),
     normalized: spread(ts.map((t, j) => t.pps / calib[j])),
     inlinePpsPerCpu: spread(inlinePps),
     inlineNormalized: spread(inlineNorm),
@@ -203,17 +208,17 @@ export function markdownReport(b: BenchResults): string {
       `${b.options.trials} interleaved trials of ~${b.options.seconds} s per configuration; calibration ${f2(b.calibration.median, 3)} it/ns (±${f2(b.calibration.rmad * 100, 1)} % MAD)` +
       (b.options.slowdownNs ? `; **slowdownNs ${b.options.slowdownNs}**` : ""),
     ``,
-    `| capture | coalesce | copy | Mpps (min–max) | ±MAD | Gbit/s | Gbit/s +24 B | CPU ns/pkt | compl/intr | copied B/desc | referenced B/desc | p50 µs | p99 µs | drops/trial | other procs (cores) | 1-thread Mpps per CPU-s |`,
-    `|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
+    `| capture | coalesce | copy | Mpps (min–max) | ±MAD | Gbit/s | Gbit/s +24 B | CPU ns/pkt | backend / NIC ns/pkt | compl/intr | copied B/desc | referenced B/desc | p50 µs | p99 µs | drops/trial | other procs (cores) | 1-thread Mpps per CPU-s |`,
+    `|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|`,
   ];
   for (const r of b.results) {
     lines.push(
       `| ${r.config.capture} | ${r.config.coalesce} | ${r.config.copy} | ${mpps(r.pps)} | ${f2(r.pps.rmad * 100, 1)} % | ${f2(r.wireGbps.median)} | ${f2(r.wireGbpsWithOverhead.median)} | ` +
-        `${f2(r.cpuNsPerPacket.median, 0)} | ${f2(r.completionsPerInterrupt, 1)} | ${f2(r.bytesCopiedPerDescriptor, 0)} | ${f2(r.bytesReferencedPerDescriptor, 0)} | ` +
+        `${f2(r.cpuNsPerPacket.median, 0)} | ${f2(r.backendNsPerPacket.median, 1)} / ${f2(r.nicNsPerPacket.median, 1)} | ${f2(r.completionsPerInterrupt, 1)} | ${f2(r.bytesCopiedPerDescriptor, 0)} | ${f2(r.bytesReferencedPerDescriptor, 0)} | ` +
         `${f2(r.latencyP50Us, 1)} | ${f2(r.latencyP99Us, 1)} | ${f2(r.dropsPerTrial, 0)} | ${f2(r.foreignCores, 2)} | ${f2(r.inlinePpsPerCpu.median / 1e6)} |`,
     );
   }
-  lines.push("", `Mpps counts wire frames (segments for super-packets); "+24 B" adds preamble, SFD, inter-frame gap and FCS per frame. CPU is process time (all threads) per guest descriptor. ` +
+  lines.push("", `Mpps counts wire frames (segments for super-packets); "+24 B" adds preamble, SFD, inter-frame gap and FCS per frame. CPU is process time (all threads) per guest descriptor; "backend / NIC" splits the device thread's share of it (median of sampled steps): translation, partial copy and LSO stage 1, then the NIC model's gather, checksums and LSO stage 2. ` +
     `"1-thread Mpps per CPU-s": the same stage functions run inline on one thread (guest step, device step, repeated), wire frames per CPU-second. ` +
     `"other procs": CPU other processes used during the trials (this machine is shared).`);
   return lines.join("\n");

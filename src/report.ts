@@ -5,7 +5,7 @@ import type { CounterSnapshot } from "./counters.js";
 import type { LatencySummary } from "./latency.js";
 import type { PaceSpec } from "./workers/pacer.js";
 import type { DeviceTimeSplit } from "./workers/device-time.js";
-import { medianNsPerItem } from "./workers/device-time.js";
+import { devicePerPacket } from "./workers/device-time.js";
 import { totalDrops } from "./counters.js";
 
 /** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
@@ -134,22 +134,10 @@ export function jsonReport(f: ReplayFacts) {
  * stage 1 — host CPU on a real hypervisor) and the NIC model (the gather, checksums and
  * segmentation a real NIC does in hardware). backendMppsPerCore is the rate one core running
  * only the backend would sustain: the figure the partial copy (issue 3) is about. Medians of
- * sampled steps (src/workers/device-time.ts), scaled from per item to per packet.
+ * sampled steps (src/workers/device-time.ts).
  */
 export function deviceTime(f: ReplayFacts) {
-  const t = f.deviceTime;
-  const packets = Number(f.snapshot.counters.deviceDescriptors);
-  if (!t || packets === 0) return null;
-  const backend = medianNsPerItem(t.backend);
-  if (backend === null) return null;
-  const backendNs = (backend * t.backend.items) / packets;
-  const nicNs = ((medianNsPerItem(t.nic) ?? 0) * t.nic.items) / packets;
-  return {
-    backendNsPerPacket: backendNs,
-    nicNsPerPacket: nicNs,
-    backendMppsPerCore: 1e3 / backendNs,
-    sampledSteps: t.sampledSteps,
-  };
+  return devicePerPacket(f.deviceTime, Number(f.snapshot.counters.deviceDescriptors));
 }
 
 /** The rate asked for beside the one achieved (frames or bits posted over the elapsed time). */

@@ -66,6 +66,20 @@ export function medianNsPerItem(s: StageTimeSamples): number | null {
   return bucketMidNs(HIST_BUCKETS - 1);
 }
 
+/** The split as the reports give it: ns per packet for each stage (per-item medians scaled by
+ *  the items each stage handled per packet), or null when no step with work was timed. */
+export function devicePerPacket(t: DeviceTimeSplit | undefined, packets: number) {
+  const backend = t && packets > 0 ? medianNsPerItem(t.backend) : null;
+  if (!t || backend === null) return null;
+  const backendNs = (backend * t.backend.items) / packets;
+  return {
+    backendNsPerPacket: backendNs,
+    nicNsPerPacket: ((medianNsPerItem(t.nic) ?? 0) * t.nic.items) / packets,
+    backendMppsPerCore: 1e3 / backendNs,
+    sampledSteps: t.sampledSteps,
+  };
+}
+
 export class DeviceTimeSampler {
   readonly split: DeviceTimeSplit = { sampledSteps: 0, backend: emptySamples(), nic: emptySamples() };
   private countdown = SAMPLE_EVERY;
