@@ -270,6 +270,9 @@ export function replayReportHtml(r: ReplayReportInput): string {
     ["wire frames / bytes", `${j.wire.frames} / ${j.wire.bytes}`],
     ["rate", `${(j.rate.pps / 1e6).toFixed(3)} Mpps, ${j.rate.wireGbps.toFixed(2)} Gbit/s (${j.rate.wireGbpsWithOverhead.toFixed(2)} with preamble+IFG+FCS)`],
     ["interrupts (completions each)", `${j.interrupts.delivered} (${j.interrupts.completionsPerInterrupt.toFixed(2)})`],
+    ["device time per packet", j.device
+      ? `backend ${j.device.backendNsPerPacket.toFixed(1)} ns (${j.device.backendMppsPerCore.toFixed(2)} Mpps per core), NIC model ${j.device.nicNsPerPacket.toFixed(1)} ns`
+      : "not sampled (run too short)"],
     ["dropped", `${j.dropped.total}`],
     ["books", j.books.balanced ? "balanced" : `UNBALANCED: ${j.books.problems.join("; ")}`],
   ];
@@ -298,7 +301,8 @@ export function benchReportHtml(b: BenchResults): string {
   const f2 = (x: number | null, d = 2) => (x === null || !Number.isFinite(x) ? "n/a" : x.toFixed(d));
   const rows = b.results.map((r) => [
     r.config.capture, r.config.coalesce, r.config.copy, f2(r.pps.median / 1e6, 3), `${f2(r.pps.min / 1e6)}–${f2(r.pps.max / 1e6)}`,
-    f2(r.wireGbps.median), f2(r.wireGbpsWithOverhead.median), f2(r.cpuNsPerPacket.median, 0), f2(r.completionsPerInterrupt, 1),
+    f2(r.wireGbps.median), f2(r.wireGbpsWithOverhead.median), f2(r.cpuNsPerPacket.median, 0),
+    `${f2(r.backendNsPerPacket.median, 1)} / ${f2(r.nicNsPerPacket.median, 1)}`, f2(r.completionsPerInterrupt, 1),
     f2(r.latencyP50Us, 1), f2(r.latencyP99Us, 1), f2(r.dropsPerTrial, 0), f2(r.inlinePpsPerCpu.median / 1e6), f2(r.foreignCores, 2),
   ]);
   const coalesceColor = (c: string) => (c === "none" ? PALETTE[1] : PALETTE[0]);
@@ -315,8 +319,8 @@ export function benchReportHtml(b: BenchResults): string {
     ["none", "adaptive"].map((c) => ({ name: c, color: coalesceColor(c), points: b.results.filter((r) => r.config.coalesce === c).flatMap((r) => coalescingSeries(r.samples ?? [])) })), "dots");
   const body = [
     `<h2>Matrix (medians over interleaved trials)</h2>`,
-    table(["capture", "coalesce", "copy", "Mpps", "min–max", "Gbit/s", "+24 B", "CPU ns/pkt", "compl/intr", "p50 µs", "p99 µs", "drops/trial", "1-thread Mpps/CPU-s", "other procs (cores)"], rows, 3),
-    `<p class="meta">Mpps: wire frames (segments for super-packets). +24 B: with preamble, SFD, inter-frame gap and FCS. 1-thread: the same stage functions run inline on one thread, wire frames per CPU-second. Other procs: CPU other processes used during the trials (a shared machine).</p>`,
+    table(["capture", "coalesce", "copy", "Mpps", "min–max", "Gbit/s", "+24 B", "CPU ns/pkt", "backend / NIC ns/pkt", "compl/intr", "p50 µs", "p99 µs", "drops/trial", "1-thread Mpps/CPU-s", "other procs (cores)"], rows, 3),
+    `<p class="meta">Mpps: wire frames (segments for super-packets). +24 B: with preamble, SFD, inter-frame gap and FCS. Backend / NIC: the device thread's time per packet in translation, partial copy and LSO stage 1, and in the NIC model (median of sampled steps). 1-thread: the same stage functions run inline on one thread, wire frames per CPU-second. Other procs: CPU other processes used during the trials (a shared machine).</p>`,
     `<h2>Packets per second</h2>`,
     barChart("Wire Mpps per configuration (bar: median, whisker: min–max over trials)", "Mpps", b.results.map((r) => ({
       label: r.id, parts: [{ value: r.pps.median / 1e6, color: coalesceColor(r.config.coalesce), name: `coalesce ${r.config.coalesce}` }], whisker: [r.pps.min / 1e6, r.pps.max / 1e6],

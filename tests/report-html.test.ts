@@ -6,6 +6,7 @@ import type { BenchResults, ConfigResult } from "../src/bench.js";
 import type { RunSample } from "../src/bench-run.js";
 import { spread } from "../src/bench-stats.js";
 import { testCore } from "./helpers/core.js";
+import { DeviceTimeSampler } from "../src/workers/device-time.js";
 
 const samples: RunSample[] = Array.from({ length: 6 }, (_, i) => ({
   t: 0.05 * (i + 1), wireFrames: 1000 * i * i, wireBytes: 64000 * i * i, posted: 1000 * i * i + 300, completed: 1000 * i * i,
@@ -37,7 +38,18 @@ describe("HTML report", () => {
     });
     selfContained(html);
     expect(html).toContain("x&lt;y&gt;.pcap");
+    expect(html).toContain("not sampled (run too short)");
     for (const title of ["Rate over time", "Completion latency", "Completions per interrupt vs commands in flight", "Bytes copied into pre-translated buffers vs referenced"]) expect(html).toContain(title);
+  });
+
+  it("gives the device thread's time per packet when steps were sampled", () => {
+    const snapshot = readCounters(testCore());
+    snapshot.counters.deviceDescriptors = 1000n;
+    const sampler = new DeviceTimeSampler(() => 10, () => 10, (() => { let t = 0; return () => (t += 0.0005); })());
+    for (let i = 0; i < 800; i++) sampler.step(32);
+    const html = replayReportHtml({ facts: { capture: "c.pcap", framesInCapture: 1000, loops: 1, elapsedSeconds: 1, snapshot, deviceTime: sampler.split }, samples, latency: null });
+    // 0.5 µs per 10-item step = 50 ns per item, and 8000 items over 1000 packets: 400 ns per packet.
+    expect(html).toMatch(/backend 4\d\d\.\d ns \(2\.\d\d Mpps per core\), NIC model 4\d\d\.\d ns/);
   });
 
   it("says so when the core records no latency", () => {
@@ -51,7 +63,7 @@ describe("HTML report", () => {
     const s = spread([1e6, 1.1e6, 0.9e6]);
     const result = (capture: string, coalesce: "none" | "adaptive"): ConfigResult => ({
       id: `${capture}/${coalesce}/headers`, config: { capture, coalesce, copy: "headers" }, captureDescription: capture, loops: 1,
-      pps: s, dps: s, wireGbps: s, wireGbpsWithOverhead: s, cpuNsPerPacket: s, normalized: s, inlinePpsPerCpu: s, inlineNormalized: s, inlineLoops: 1,
+      pps: s, dps: s, wireGbps: s, wireGbpsWithOverhead: s, cpuNsPerPacket: s, backendNsPerPacket: spread([41.5]), nicNsPerPacket: spread([77.25]), normalized: s, inlinePpsPerCpu: s, inlineNormalized: s, inlineLoops: 1,
       latencyP50Us: 10, latencyP99Us: 30, completionsPerInterrupt: 4, bytesCopiedPerDescriptor: 64, bytesReferencedPerDescriptor: 1450,
       dropsPerTrial: 0, foreignCores: 0.1,
       trials: { pps: [1e6], normalized: [1], calibration: [1], foreignCores: [0.1], inlinePpsPerCpu: [1e6], inlineNormalized: [1] },
@@ -66,5 +78,6 @@ describe("HTML report", () => {
     const html = benchReportHtml(b);
     selfContained(html);
     expect(html).toContain("64/adaptive/headers");
+    expect(html).toContain("<td>41.5 / 77.3</td>");
   });
 });
