@@ -7,6 +7,10 @@
 // guest-physical space (a frame never wraps, so it is guest-contiguous even where it crosses
 // a page boundary and lands on two unrelated machine frames), and buffers are freed in
 // completion order, which is posting order because the device completes in order.
+// The FIFO cycles through the first P_guestBufferBytes of guest RAM (all of it when 0): a
+// driver's buffers come from memory it freed a moment ago, so the host sizes the area to what
+// can be in flight (src/datapath.ts), not to all of guest RAM — cycling 64 MiB made every
+// buffer cold in the cache and the TLB, and the guest, not the device, set the pace.
 // Like a virtio driver with a descriptor table of ringSlots entries, the guest never has more
 // than ringSlots descriptors in flight; so the used ring can never overflow.
 
@@ -14,7 +18,7 @@ import { RING_GUEST_TX, RING_USED, SHADOW_ENTRY_SIZE, STATE_DEVICE_DOORBELL,
   STATE_DEVICE_SLEEPING, STATE_GUEST_SLEEPING, arenaBase, guestRamBytes, guestShadowBase, ringSlots } from "./layout";
 import { ARENA_RECORD_HEADER, arenaClose, arenaExhausted, arenaInit, arenaLoopsDone, arenaNext, arenaPublish,
   arenaTake } from "./arena";
-import { param, P_guestResident } from "./params";
+import { param, P_guestBufferBytes, P_guestResident } from "./params";
 import { paceAllows, paceInit, paceOffsetOf, paceTook } from "./pace";
 import { ringAvailable, ringHead, ringPublish, ringRelease, ringReserve, ringSlot, ringTail } from "./ring";
 import * as D from "./descriptors";
@@ -36,12 +40,20 @@ let ramHead: u32 = 0; // guest-physical address of the next buffer
 let ramUsed: u32 = 0; // bytes of guest RAM in flight (wasted tails included)
 let nextCookie: u32 = 0;
 let expectCookie: u32 = 0;
+let bufferArea: u32 = 0; // bytes of guest RAM the FIFO cycles through
+
+/** P_guestBufferBytes, within guest RAM (0 or too large: all of it). */
+function bufferAreaBytes(): u32 {
+  const area = param(P_guestBufferBytes);
+  return area == 0 || area > guestRamBytes ? guestRamBytes : area;
+}
 
 export function guestInit(): void {
   arenaInit();
   paceInit();
   ramHead = 0;
   ramUsed = 0;
+  bufferArea = bufferAreaBytes();
   nextCookie = 0;
   expectCookie = 0;
   postingDone = arenaExhausted();
@@ -108,7 +120,7 @@ function guestPost(budget: u32): u32 {
     const rec = arenaNext();
     if (rec == 0 || !paceAllows(rec)) break; // streaming: the host has not refilled yet; or paced
     const len = load<u32>(rec);
-    if (len > guestRamBytes) {
+    if (len > (resident ? guestRamBytes : bufferArea)) {
       countAdd(C_guestFramesSkipped, 1);
       takeRecord(len);
       continue;
@@ -122,19 +134,19 @@ function guestPost(budget: u32): u32 {
       gpa = rec - arenaBase + ARENA_RECORD_HEADER;
       if (arenaLoopsDone() == 0) copyToGuest(gpa, rec + ARENA_RECORD_HEADER, len);
     } else {
-      // Place the buffer; a frame that would cross the end of guest RAM starts again at 0.
+      // Place the buffer; a frame that would cross the end of the area starts again at 0.
       gpa = ramHead;
       need = len;
-      if (len > guestRamBytes - gpa) {
-        need += guestRamBytes - gpa;
+      if (len > bufferArea - gpa) {
+        need += bufferArea - gpa;
         gpa = 0;
       }
-      if (need > guestRamBytes - ramUsed) {
+      if (need > bufferArea - ramUsed) {
         countAdd(C_guestRamFull, 1);
         break;
       }
       copyToGuest(gpa, rec + ARENA_RECORD_HEADER, len);
-      ramHead = gpa + len == guestRamBytes ? 0 : gpa + len;
+      ramHead = gpa + len == bufferArea ? 0 : gpa + len;
     }
     const cookie = nextCookie + posted;
     const gd = ringSlot(RING_GUEST_TX, head + posted);
@@ -186,8 +198,8 @@ function guestCanPost(): bool {
   if (rec == 0 || !paceAllows(rec)) return false;
   if (param(P_guestResident) != 0) return true;
   const len = load<u32>(rec);
-  const need = len > guestRamBytes - ramHead ? len + guestRamBytes - ramHead : len;
-  return len > guestRamBytes || need <= guestRamBytes - ramUsed;
+  const need = len > bufferArea - ramHead ? len + bufferArea - ramHead : len;
+  return len > bufferArea || need <= bufferArea - ramUsed;
 }
 
 /** Arms the interrupt and re-checks (the enable_cb race of virtio: a completion published

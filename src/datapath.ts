@@ -103,6 +103,7 @@ export class Datapath {
   drainRequested = false;
   private arenaAt = 0;
   private arenaFrames = 0;
+  private maxFrameLen = 0;
   private firstTs = -1n;
   private lastTs = 0n;
   private readonly arenaBase: number;
@@ -133,6 +134,7 @@ export class Datapath {
     this.core.u8.set(data, at + ARENA_RECORD_HEADER);
     this.arenaAt += need;
     this.arenaFrames++;
+    if (data.length > this.maxFrameLen) this.maxFrameLen = data.length;
     if (this.firstTs < 0n) this.firstTs = tsNs;
     this.lastTs = tsNs;
   }
@@ -142,6 +144,19 @@ export class Datapath {
     if (this.arenaFrames < 2 || this.lastTs <= this.firstTs) return 0n;
     const span = this.lastTs - this.firstTs;
     return span + span / BigInt(this.arenaFrames - 1);
+  }
+
+  /**
+   * Bytes of guest RAM the guest cycles its buffers through: what a full ring of the capture's
+   * largest frame needs (all that can be in flight, +1 frame for the wasted tail at the wrap),
+   * in whole pages; 0 (all of guest RAM) when that is not less, or when streaming (frame sizes
+   * are not known in advance). A driver reuses the buffers it just freed, so its working set
+   * is what is in flight, not all of guest RAM (assembly/guest.ts).
+   */
+  guestBufferBytes(): number {
+    if (this.config.streaming || this.arenaFrames === 0) return 0;
+    const want = Math.ceil(((this.config.ringSlots + 1) * this.maxFrameLen) / 4096) * 4096;
+    return want >= this.config.guestRamBytes ? 0 : want;
   }
 
   get framesPlaced(): number {
@@ -201,6 +216,7 @@ export class Datapath {
     };
     feed();
     this.core.setParam("wireDiscard", sink || opts.pcapOut ? 0 : 1);
+    if (this.config.params.guestBufferBytes === undefined) this.core.setParam("guestBufferBytes", this.guestBufferBytes());
 
     const pool = new Piscina({
       filename: path.join(projectRoot(), "dist", "src", "workers", "stage.js"),
