@@ -170,6 +170,8 @@ export function preparedDatapath(capture: BenchCapture, cfg: BenchConfig, loops:
   const params: Record<string, number> = {
     mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, mss: 0, fixedId: 0, ...parseCopyMode(cfg.copy), slowdownNs,
     coalescePolicy: core.constant(COALESCE_POLICIES[cfg.coalesce]),
+    // Set here, not left to Datapath.run, so the one-thread (inline) runs use it too.
+    guestBufferBytes: dp.guestBufferBytes(),
   };
   for (const [name, v] of Object.entries(params)) core.setParam(name, v);
   return dp;
