@@ -53,6 +53,14 @@ export const DEFAULT_CONFIG: DatapathConfig = {
   streaming: false,
 };
 
+/**
+ * Most bytes the guest keeps in flight: Linux's TCP Small Queues limit, the bytes one socket
+ * may have queued in the qdisc and the device (tcp_limit_output_bytes, 4 MB by default;
+ * Documentation/networking/ip-sysctl.rst). It matters for large sends: a ring of 1024 × 64 KiB
+ * super-packets is 64 MiB in flight, which no guest does and which no cache holds.
+ */
+export const IN_FLIGHT_BYTES_MAX = 4 << 20;
+
 export type { WireFrameSink } from "./wire-drain.js";
 import type { WireFrameSink } from "./wire-drain.js";
 
@@ -148,15 +156,18 @@ export class Datapath {
 
   /**
    * Bytes of guest RAM the guest cycles its buffers through: what a full ring of the capture's
-   * largest frame needs (all that can be in flight, +1 frame for the wasted tail at the wrap),
-   * in whole pages; 0 (all of guest RAM) when that is not less, or when streaming (frame sizes
-   * are not known in advance). A driver reuses the buffers it just freed, so its working set
-   * is what is in flight, not all of guest RAM (assembly/guest.ts).
+   * largest frame needs (+1 frame for the wasted tail at the wrap), but no more than
+   * IN_FLIGHT_BYTES_MAX (still room for two of the largest frame), in whole pages; 0 (all of
+   * guest RAM) when that is not less, or when streaming (frame sizes are not known in advance).
+   * A driver reuses the buffers it just freed, so its working set is what is in flight, not
+   * all of guest RAM (assembly/guest.ts).
    */
   guestBufferBytes(): number {
     if (this.config.streaming || this.arenaFrames === 0) return 0;
-    const want = Math.ceil(((this.config.ringSlots + 1) * this.maxFrameLen) / 4096) * 4096;
-    return want >= this.config.guestRamBytes ? 0 : want;
+    const ring = (this.config.ringSlots + 1) * this.maxFrameLen;
+    const want = Math.min(ring, Math.max(IN_FLIGHT_BYTES_MAX, 2 * this.maxFrameLen));
+    const pages = Math.ceil(want / 4096) * 4096;
+    return pages >= this.config.guestRamBytes ? 0 : pages;
   }
 
   get framesPlaced(): number {

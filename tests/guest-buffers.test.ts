@@ -1,7 +1,7 @@
 // The guest's buffer area (assembly/guest.ts, P_guestBufferBytes): buffers cycle FIFO through
 // the first guestBufferBytes of guest RAM, which the host sizes to what can be in flight.
 import { describe, expect, it } from "vitest";
-import { Datapath, arenaRecordBytes } from "../src/datapath.js";
+import { Datapath, IN_FLIGHT_BYTES_MAX, arenaRecordBytes } from "../src/datapath.js";
 import { pattern } from "./helpers/core.js";
 
 const u32 = (v: number) => v >>> 0;
@@ -21,11 +21,15 @@ function handDriven(frames: Uint8Array[], ringSlots: number, guestRamBytes: numb
 }
 
 describe("guest buffer area", () => {
-  it("is a ring's worth of the largest frame, in whole pages, or all of guest RAM", () => {
+  it("is a ring's worth of the largest frame, at most 4 MiB but two frames, in whole pages, or all of guest RAM", () => {
     const small = handDriven([pattern(1514, 1), pattern(60, 2)], 64, 4 << 20);
     expect(small.guestBufferBytes()).toBe(Math.ceil((65 * 1514) / 4096) * 4096);
-    const big = handDriven([pattern(9000, 3)], 1024, 4 << 20); // 1025 × 9000 > 4 MiB
-    expect(big.guestBufferBytes()).toBe(0);
+    const jumbo = handDriven([pattern(9000, 3)], 1024, 64 << 20); // 1025 × 9000 > the 4 MiB in-flight cap
+    expect(jumbo.guestBufferBytes()).toBe(IN_FLIGHT_BYTES_MAX);
+    const tight = handDriven([pattern(9000, 3)], 1024, 4 << 20); // the cap is all of guest RAM
+    expect(tight.guestBufferBytes()).toBe(0);
+    const huge = handDriven([pattern(3 << 20, 4)], 64, 64 << 20); // two of the largest frame still fit
+    expect(huge.guestBufferBytes()).toBe(6 << 20);
   });
 
   it("keeps every buffer inside the area, FIFO, wrapping at its end, and every frame completes", () => {
