@@ -74,8 +74,8 @@ Options:
   --budget N         descriptors per stage step (default 32)
   --ring-slots N     slots per ring, a power of two (default 1024)
   --guest-ram MIB    guest RAM in MiB (default 64); the guest cycles its buffers through the
-                     part a full ring of the capture's largest frame needs, as a driver reuses
-                     the buffers it just freed
+                     part a full ring of the capture's largest frame needs, at most 4 MiB
+                     (Linux's TCP Small Queues limit), as a driver reuses the buffers it freed
   --seed N           seed of the guest page-table shuffle (default 24301)
   --debug-core       use the debug build of the core (assertions on)
   -h, --help         this text
