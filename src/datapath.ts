@@ -18,6 +18,7 @@ import { readCounters, CounterSnapshot } from "./counters.js";
 import { STOP_DRAIN, STOP_NOW } from "./stop.js";
 import type { ArenaFeeder } from "./arena-feeder.js";
 import { FrameDrainer, PcapBatchWriter, PcapDrainer } from "./wire-drain.js";
+import { MAX_RECORD } from "./capture/types.js";
 
 export const ARENA_RECORD_HEADER = 16;
 const STOP_GRACE_MS = 1000;
@@ -158,14 +159,16 @@ export class Datapath {
    * Bytes of guest RAM the guest cycles its buffers through: what a full ring of the capture's
    * largest frame needs (+1 frame for the wasted tail at the wrap), but no more than
    * IN_FLIGHT_BYTES_MAX (still room for two of the largest frame), in whole pages; 0 (all of
-   * guest RAM) when that is not less, or when streaming (frame sizes are not known in advance).
+   * guest RAM) when that is not less. Streaming, frames are not known in advance: the largest
+   * is then the longest record the capture readers accept (MAX_RECORD).
    * A driver reuses the buffers it just freed, so its working set is what is in flight, not
    * all of guest RAM (assembly/guest.ts).
    */
   guestBufferBytes(): number {
-    if (this.config.streaming || this.arenaFrames === 0) return 0;
-    const ring = (this.config.ringSlots + 1) * this.maxFrameLen;
-    const want = Math.min(ring, Math.max(IN_FLIGHT_BYTES_MAX, 2 * this.maxFrameLen));
+    const largest = this.config.streaming ? MAX_RECORD : this.maxFrameLen;
+    if (largest === 0) return 0;
+    const ring = (this.config.ringSlots + 1) * largest;
+    const want = Math.min(ring, Math.max(IN_FLIGHT_BYTES_MAX, 2 * largest));
     const pages = Math.ceil(want / 4096) * 4096;
     return pages >= this.config.guestRamBytes ? 0 : pages;
   }

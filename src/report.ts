@@ -188,7 +188,7 @@ export function textReport(f: ReplayFacts): string {
   }
   const drops = Object.entries(j.dropped).filter(([k, v]) => k !== "total" && v > 0);
   lines.push(`Dropped: ${fmtInt(j.dropped.total)}` + (drops.length ? ` (${drops.map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ")})` : ""));
-  if (j.packets.skipped > 0) lines.push(`Skipped by the guest (larger than guest RAM): ${fmtInt(j.packets.skipped)}`);
+  if (j.packets.skipped > 0) lines.push(`Skipped by the guest (longer than its buffers can hold): ${fmtInt(j.packets.skipped)}`);
   if (f.out) lines.push(`Wrote ${fmtInt(j.wire.frames)} frames to ${f.out}`);
   const books = checkBooks(f);
   lines.push(

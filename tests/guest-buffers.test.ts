@@ -3,6 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { Datapath, IN_FLIGHT_BYTES_MAX, arenaRecordBytes } from "../src/datapath.js";
 import { pattern } from "./helpers/core.js";
+import { MAX_RECORD } from "../src/capture/types.js";
 
 const u32 = (v: number) => v >>> 0;
 
@@ -30,6 +31,9 @@ describe("guest buffer area", () => {
     expect(tight.guestBufferBytes()).toBe(0);
     const huge = handDriven([pattern(3 << 20, 4)], 64, 64 << 20); // two of the largest frame still fit
     expect(huge.guestBufferBytes()).toBe(6 << 20);
+    // Streaming, the largest frame is the longest record a capture reader accepts.
+    const streaming = new Datapath(1 << 20, { streaming: true, ringSlots: 1024, guestRamBytes: 64 << 20 });
+    expect(streaming.guestBufferBytes()).toBe(Math.max(IN_FLIGHT_BYTES_MAX, 2 * MAX_RECORD));
   });
 
   it("keeps every buffer inside the area, FIFO, wrapping at its end, and every frame completes", () => {
