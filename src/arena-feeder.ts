@@ -17,6 +17,8 @@ export class ArenaFeeder {
   private readonly headAt: number;
   private readonly tailAt: number;
   private readonly eofAt: number;
+  private readonly guestSleepingAt: number;
+  private readonly guestBellAt: number;
   private readonly wrap: number;
   private head = 0;
   private loopsLeft: number;
@@ -36,6 +38,8 @@ export class ArenaFeeder {
     this.headAt = core.constant("ARENA_HEAD") >> 2;
     this.tailAt = core.constant("ARENA_TAIL") >> 2;
     this.eofAt = core.constant("ARENA_EOF") >> 2;
+    this.guestSleepingAt = core.constant("STATE_GUEST_SLEEPING") >> 2;
+    this.guestBellAt = core.constant("STATE_GUEST_DOORBELL") >> 2;
     this.wrap = core.constant("ARENA_WRAP");
     this.loopsLeft = loops;
     if (this.size < 4 * LARGEST_RECORD || (this.size & (this.size - 1)) !== 0) {
@@ -88,6 +92,19 @@ export class ArenaFeeder {
     this.framesFed += written;
     Atomics.store(i32, this.headAt, this.head | 0);
     if (this.done) Atomics.store(i32, this.eofAt, 1);
+    if (written > 0 || this.done) this.wakeGuest(i32);
     return written;
+  }
+
+  /**
+   * A guest that found the arena empty may be asleep on its doorbell: ring it, or it would
+   * wait out its sleep timeout (20 ms) with frames ready. The guest sets its sleeping flag and
+   * then re-checks the arena (assembly/guest.ts guestPrepareSleep); we published head, then
+   * read the flag — both sequentially consistent, so one of the two sees the other.
+   */
+  private wakeGuest(i32: Int32Array): void {
+    if (Atomics.load(i32, this.guestSleepingAt) === 0) return;
+    Atomics.add(i32, this.guestBellAt, 1);
+    Atomics.notify(i32, this.guestBellAt, 1);
   }
 }
