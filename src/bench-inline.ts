@@ -12,7 +12,7 @@
 
 import { readFileSync } from "node:fs";
 import { Core, WASM_PAGE, DEFAULT_PLAN } from "./core.js";
-import { ARENA_RECORD_HEADER, arenaRecordBytes } from "./datapath.js";
+import { ARENA_RECORD_HEADER, arenaRecordBytes, guestBufferBytesFor } from "./datapath.js";
 import { parseCopyMode } from "./copy-options.js";
 import type { BenchCapture } from "./bench-frames.js";
 import { BenchConfig, COALESCE_POLICIES, threadCpuNs } from "./bench-run.js";
@@ -56,6 +56,8 @@ export class InlineRig {
     const params: Record<string, number> = {
       mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, mss: 0, fixedId: 0, wireDiscard: 1,
       ...parseCopyMode(cfg.copy), slowdownNs, coalescePolicy: core.constant(COALESCE_POLICIES[cfg.coalesce]),
+      // As the threaded datapath does (a build from before P_guestBufferBytes skips it below).
+      guestBufferBytes: guestBufferBytesFor(DEFAULT_PLAN.ringSlots, Math.max(...this.capture.frames.map((f) => f.length)), DEFAULT_PLAN.guestRamBytes),
     };
     for (const [name, v] of Object.entries(params)) {
       if (typeof core.exports["P_" + name] !== "undefined") core.setParam(name, v);

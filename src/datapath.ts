@@ -62,6 +62,15 @@ export const DEFAULT_CONFIG: DatapathConfig = {
  */
 export const IN_FLIGHT_BYTES_MAX = 4 << 20;
 
+/** The guest buffer area for frames of at most `largest` bytes (see Datapath.guestBufferBytes). */
+export function guestBufferBytesFor(ringSlots: number, largest: number, guestRamBytes: number): number {
+  if (largest === 0) return 0;
+  const ring = (ringSlots + 1) * largest;
+  const want = Math.min(ring, Math.max(IN_FLIGHT_BYTES_MAX, 2 * largest));
+  const pages = Math.ceil(want / 4096) * 4096;
+  return pages >= guestRamBytes ? 0 : pages;
+}
+
 export type { WireFrameSink } from "./wire-drain.js";
 import type { WireFrameSink } from "./wire-drain.js";
 
@@ -166,11 +175,7 @@ export class Datapath {
    */
   guestBufferBytes(): number {
     const largest = this.config.streaming ? MAX_RECORD : this.maxFrameLen;
-    if (largest === 0) return 0;
-    const ring = (this.config.ringSlots + 1) * largest;
-    const want = Math.min(ring, Math.max(IN_FLIGHT_BYTES_MAX, 2 * largest));
-    const pages = Math.ceil(want / 4096) * 4096;
-    return pages >= this.config.guestRamBytes ? 0 : pages;
+    return guestBufferBytesFor(this.config.ringSlots, largest, this.config.guestRamBytes);
   }
 
   get framesPlaced(): number {
