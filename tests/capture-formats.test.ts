@@ -80,7 +80,7 @@ describe("pcapng", () => {
       01000000 14000000 0100 0000 00000100 14000000
       06000000 24000000 00000000 00000000 40420f00 04000000 05000000 01020304 24000000`));
     const r = readAll(f);
-    expect(r.info).toEqual({ format: "pcapng", linkType: 1, nanosecond: false, snapLen: 65536, frames: 1, bytes: 4, sections: 1 });
+    expect(r.info).toEqual({ format: "pcapng", linkType: 1, linkTypeAt: 28, nanosecond: false, snapLen: 65536, frames: 1, bytes: 4, sections: 1 });
     expect(r.frames).toEqual([{ data: B.hex("01020304"), tsNs: 1_000_000_000n, origLen: 5 }]);
   });
   it("reads a big-endian section the same as a little-endian one, padding included", () => {
@@ -143,6 +143,10 @@ describe("pcapng", () => {
   it("knows link type and snap length on open, before the first frame", () => {
     const src = openFrameSource(B.tmpFile(Buffer.concat([B.shb(), B.block(4, Buffer.alloc(4)), B.idb(113, 96), B.epb(0, 0n, Buffer.alloc(4))])));
     expect(src.info).toMatchObject({ linkType: 113, snapLen: 96, frames: 0 });
+    // The error points at the interface description block that declares it (after the 28-byte
+    // SHB and a 16-byte unknown block), not at byte 0.
+    expect(() => requireEthernet(src.info, "f")).toThrow(new CaptureError("f", 28 + 16,
+      "the interface's link type 113 (Linux cooked) is not Ethernet; vnic transmits Ethernet frames"));
     src.close();
     const none = openFrameSource(B.tmpFile(B.shb()));
     expect(none.info.linkType).toBe(-1);

@@ -29,7 +29,8 @@ export function linkTypeName(linkType: number): string {
  */
 export function requireEthernet(info: CaptureInfo, file: string): void {
   if (info.linkType !== LINKTYPE_ETHERNET) {
-    throw new CaptureError(file, 0, `link type ${linkTypeName(info.linkType)} is not Ethernet; vnic transmits Ethernet frames`);
+    const what = info.format === "pcapng" && info.linkTypeAt !== undefined ? "the interface's link type" : "link type";
+    throw new CaptureError(file, info.linkTypeAt ?? 0, `${what} ${linkTypeName(info.linkType)} is not Ethernet; vnic transmits Ethernet frames`);
   }
   if (info.fcsBytes) {
     throw new CaptureError(file, 0, `frames carry a ${info.fcsBytes}-byte FCS; vnic transmits Ethernet frames without FCS`);

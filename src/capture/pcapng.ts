@@ -160,6 +160,7 @@ export class PcapngSource implements FrameSource {
     const info = this.info;
     if (info.linkType < 0) {
       info.linkType = linkType;
+      info.linkTypeAt = off;
       info.snapLen = snapLen;
     } else if (linkType !== info.linkType) {
       throw new CaptureError(this.win.file, off, reasons.mixedLinkTypes(this.ifaces.length, linkTypeName(linkType), linkTypeName(info.linkType)));

@@ -16,6 +16,9 @@ export interface CaptureInfo {
    * file declares no interface at all (it then holds no packets either).
    */
   linkType: number;
+  /** File offset of the structure that declares the link type: the pcap global header (0), or
+   *  the pcapng Interface Description Block. Errors about the link type point there. */
+  linkTypeAt?: number;
   /** True when the file stored timestamps finer than a microsecond (ns pcap, or a pcapng if_tsresol finer than 10^-6). */
   nanosecond: boolean;
   /** Snap length of the file (pcap) or of its first interface (pcapng); 0 means "not given". */
