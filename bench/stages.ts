@@ -44,13 +44,10 @@ function posted(frames: Uint8Array[], params: Record<string, number>): Posted {
   const arena = frames.reduce((n, f) => n + arenaRecordBytes(f.length), 0);
   const dp = new Datapath(arena, { params: { mtu: 1500, wireDiscard: 1, ...params }, ringSlots: 1024, wireBytes: 16 << 20, guestRamBytes: 64 << 20 });
   for (const f of frames) dp.placeFrame(f, 0n);
+  dp.armArena(1);
   const core = dp.core;
   const x = core.exports;
   const v = core.view;
-  v.setUint32(core.constant("ARENA_BYTES"), arena, true);
-  v.setUint32(core.constant("ARENA_FRAMES"), frames.length, true);
-  v.setUint32(core.constant("ARENA_LOOPS"), 1, true);
-  v.setBigUint64(core.constant("ARENA_LIMIT"), 0n, true);
   x.guestInit();
   for (let i = 0; i < 100 && Number(core.counter("guestPosted")) < frames.length; i++) x.guestStep(frames.length);
   if (Number(core.counter("guestPosted")) !== frames.length) throw new Error(`guest posted ${core.counter("guestPosted")} of ${frames.length}`);

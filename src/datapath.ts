@@ -178,6 +178,22 @@ export class Datapath {
     return guestBufferBytesFor(this.config.ringSlots, largest, this.config.guestRamBytes);
   }
 
+  /**
+   * Tells the core what the arena holds: its bytes and frames, the loops and limit to replay,
+   * the capture's time span. run() does it; a test or benchmark that steps the guest by hand
+   * on its own thread calls it first (with the loops it wants).
+   */
+  armArena(loops = this.config.loops): void {
+    const view = this.core.view;
+    const streaming = this.config.streaming;
+    view.setUint32(this.core.constant("ARENA_STREAMING"), streaming ? 1 : 0, true);
+    view.setUint32(this.core.constant("ARENA_BYTES"), streaming ? this.arenaLimit : this.arenaAt, true);
+    view.setUint32(this.core.constant("ARENA_FRAMES"), this.arenaFrames, true);
+    view.setUint32(this.core.constant("ARENA_LOOPS"), streaming ? 1 : loops, true);
+    view.setBigUint64(this.core.constant("ARENA_LIMIT"), BigInt(this.config.limit), true);
+    view.setBigUint64(this.core.constant("ARENA_SPAN_NS"), this.captureSpanNs(), true);
+  }
+
   get framesPlaced(): number {
     return this.arenaFrames;
   }
@@ -210,14 +226,8 @@ export class Datapath {
   async run(opts: RunOptions = {}): Promise<RunResult> {
     const { sink, sampler } = opts;
     const stageOptions = opts.stages ?? {};
-    const view = this.core.view;
     const streaming = this.config.streaming;
-    view.setUint32(this.core.constant("ARENA_STREAMING"), streaming ? 1 : 0, true);
-    view.setUint32(this.core.constant("ARENA_BYTES"), streaming ? this.arenaLimit : this.arenaAt, true);
-    view.setUint32(this.core.constant("ARENA_FRAMES"), this.arenaFrames, true);
-    view.setUint32(this.core.constant("ARENA_LOOPS"), streaming ? 1 : this.config.loops, true);
-    view.setBigUint64(this.core.constant("ARENA_LIMIT"), BigInt(this.config.limit), true);
-    view.setBigUint64(this.core.constant("ARENA_SPAN_NS"), this.captureSpanNs(), true);
+    this.armArena();
     if (streaming && !opts.feeder) throw new Error("vnic: a streaming datapath needs an ArenaFeeder");
     let feedError: unknown;
     const feed = () => {

@@ -12,12 +12,7 @@ function handDriven(frames: Uint8Array[], ringSlots: number, guestRamBytes: numb
   const arena = frames.reduce((n, f) => n + arenaRecordBytes(f.length), 0);
   const dp = new Datapath(arena, { ringSlots, guestRamBytes, params: { wireDiscard: 1 } });
   for (const f of frames) dp.placeFrame(f, 0n);
-  const core = dp.core;
-  const v = core.view;
-  v.setUint32(core.constant("ARENA_BYTES"), arena, true);
-  v.setUint32(core.constant("ARENA_FRAMES"), frames.length, true);
-  v.setUint32(core.constant("ARENA_LOOPS"), 3, true);
-  v.setBigUint64(core.constant("ARENA_LIMIT"), 0n, true);
+  dp.armArena(3);
   return dp;
 }
 
