@@ -4,6 +4,10 @@
 //     set, as Linux's SKB_GSO_TCP_ECN), gso_size = P_mss or, by default, MTU − IP header −
 //     TCP header of the packet itself (the kernel's mss_cache; a BIG TCP jumbo option does not
 //     count: segments do not carry it), hdr_len = the headers, NEEDS_CSUM at the TCP checksum;
+//   - a UDP datagram longer than the MTU is a UDP_SEGMENT send: gso_type UDP_L4 (virtio 1.2
+//     §5.1.6.2), gso_size = P_mss, else the flow's largest datagram payload seen that fit the MTU
+//     (udp_flows.ts: a UDP_SEGMENT socket's full-sized plain datagrams are gso_size), else MTU −
+//     IP header − 8; NEEDS_CSUM at the UDP checksum (the kernel's UDP GSO needs CHECKSUM_PARTIAL);
 //   - with P_csumOffload, any other TCP or UDP packet gets NEEDS_CSUM, and the guest writes the
 //     pseudo-header sum into the checksum field of its copy (CHECKSUM_PARTIAL), which is what the
 //     device then completes. A UDP/IPv4 checksum of 0 ("none", RFC 768) stays 0: no request.
@@ -20,7 +24,8 @@ import { fold, pseudoHeaderV4, pseudoHeaderV6 } from "./wire/checksum";
 import { IPV4_TOTAL_LEN, ipv4IsFragment } from "./wire/ipv4";
 import { IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, NH_HOP_BY_HOP, ipv6Fragmented } from "./wire/ipv6";
 import { IPPROTO_TCP, TCP_CHECKSUM, TCP_CWR, TCP_FLAGS } from "./wire/tcp";
-import { IPPROTO_UDP, UDP_CHECKSUM } from "./wire/udp";
+import { IPPROTO_UDP, UDP_CHECKSUM, UDP_HEADER_LEN } from "./wire/udp";
+import { udpFlowGsoSize, udpFlowNote } from "./udp_flows";
 
 const PARSE_WINDOW: u32 = 256;
 
@@ -41,6 +46,13 @@ export function requestOffloads(gd: u32, frame: u32, len: u32, gpa: u32): void {
   if (proto == IPPROTO_TCP && len - l2 > mtu) {
     requestLargeSend(gd, frame, l2, l4, v4, mtu);
     return;
+  }
+  if (proto == IPPROTO_UDP) {
+    if (len - l2 > mtu) {
+      requestUdpSegmentation(gd, frame, l2, l4, v4, mtu);
+      return;
+    }
+    udpFlowNote(frame + l2, v4, frame + l4, len - l4 - UDP_HEADER_LEN);
   }
   if (!csum) return;
   if (proto == IPPROTO_UDP && v4 && load<u16>(frame + l4 + UDP_CHECKSUM) == 0) return;
@@ -74,6 +86,21 @@ function requestLargeSend(gd: u32, frame: u32, l2: u32, l4: u32, v4: bool, mtu: 
   store<u16>(gd + D.GD_GSO_SIZE, <u16>(mss > 0xffff ? 0xffff : mss));
   store<u16>(gd + D.GD_CSUM_START, <u16>l4);
   store<u16>(gd + D.GD_CSUM_OFFSET, <u16>TCP_CHECKSUM);
+  countAdd(C_guestOffloadRequests, 1);
+}
+
+function requestUdpSegmentation(gd: u32, frame: u32, l2: u32, l4: u32, v4: bool, mtu: u32): void {
+  const ipLen = l4 - l2;
+  let size = param(P_mss);
+  if (size == 0) size = udpFlowGsoSize(frame + l2, v4, frame + l4);
+  const fromMtu = mtu > ipLen + UDP_HEADER_LEN ? mtu - ipLen - UDP_HEADER_LEN : 0;
+  if (size == 0 || size > fromMtu) size = fromMtu; // a remembered size never exceeds the MTU's
+  store<u8>(gd + D.GD_FLAGS, <u8>D.VIRTIO_NET_HDR_F_NEEDS_CSUM);
+  store<u8>(gd + D.GD_GSO_TYPE, <u8>D.VIRTIO_NET_HDR_GSO_UDP_L4);
+  store<u16>(gd + D.GD_HDR_LEN, <u16>hdrTotalLen);
+  store<u16>(gd + D.GD_GSO_SIZE, <u16>(size > 0xffff ? 0xffff : size));
+  store<u16>(gd + D.GD_CSUM_START, <u16>l4);
+  store<u16>(gd + D.GD_CSUM_OFFSET, <u16>UDP_CHECKSUM);
   countAdd(C_guestOffloadRequests, 1);
 }
 

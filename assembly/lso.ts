@@ -10,6 +10,9 @@
 //   TCP sequence advanced by the payload bytes before the chunk;
 //   FIN and PSH only on the last chunk, CWR only on the first;
 //   an IPv6 hop-by-hop jumbo option (RFC 2675) removed: chunks carry real lengths.
+// For UDP segmentation (GSO_UDP_L4) the unit is gso_size and the transport fix-up is the UDP
+// length of the chunk (no sequence, no flags); the IPv4 ID advances as for TCP, since the
+// kernel's inet_gso_segment numbers UDP_L4 segments like TCP ones.
 // The payload is never copied: each chunk's SG entries reference its slice of guest memory.
 // A packet that fits the NIC's limit is one chunk and goes through the same path unchanged.
 //
@@ -27,12 +30,13 @@ import { poolBuffer, poolData } from "./pool";
 import { buildSgList, sgTableFor } from "./sglist";
 import { curCsumOffset, curCsumStart, curGpa, curGsoSize, curGsoType, curHdrLen, curLen,
   writeCommonFields, writeRefusal } from "./current";
-import { checkLargeSend } from "./offload";
+import { checkLargeSend, isUdpLargeSend } from "./offload";
 import { hdrIpVersion, hdrL2Len, hdrL4Offset, hdrTotalLen } from "./wire/headers";
 import { be16, be32, setBe16, setBe32 } from "./wire/bytes";
 import { IPV4_ID, IPV4_TOTAL_LEN } from "./wire/ipv4";
 import { IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, NH_HOP_BY_HOP } from "./wire/ipv6";
 import { TCP_CWR, TCP_FIN, TCP_FLAGS, TCP_PSH, TCP_SEQ } from "./wire/tcp";
+import { UDP_LENGTH } from "./wire/udp";
 
 /** Bytes copied / referenced by large sends in this burst (translate.ts adds them up). */
 export let lsoCopied: u64 = 0;
@@ -48,6 +52,7 @@ let hLen: u32 = 0; // header bytes each chunk carries
 let l3: u32 = 0;
 let l4: u32 = 0;
 let ipVersion: u32 = 0;
+let udp: bool = false; // GSO_UDP_L4: UDP fix-ups instead of TCP ones
 
 /**
  * Stage 1 for the current descriptor (a large send whose range is already checked), into
@@ -66,6 +71,7 @@ export function translateLargeSend(physIndex: u32, room: u32): u32 {
   l3 = hdrL2Len;
   l4 = hdrL4Offset;
   ipVersion = hdrIpVersion;
+  udp = isUdpLargeSend(curGsoType);
   hLen = srcHeaders;
   if (ipVersion == 6 && hasJumboHopByHop(template)) removeHopByHop(template);
   const payload = curLen - srcHeaders;
@@ -136,6 +142,10 @@ function fixChunkHeader(h: u32, segmentsBefore: u32, offset: u32, len: u32, firs
     if (param(P_fixedId) == 0) setBe16(ip + IPV4_ID, be16(ip + IPV4_ID) + segmentsBefore);
   } else {
     setBe16(ip + IPV6_PAYLOAD_LEN, hLen - l3 - IPV6_HEADER_LEN + len);
+  }
+  if (udp) {
+    setBe16(h + l4 + UDP_LENGTH, hLen - l4 + len);
+    return;
   }
   const tcp = h + l4;
   setBe32(tcp + TCP_SEQ, be32(tcp + TCP_SEQ) + offset);

@@ -9,6 +9,9 @@
 //   TCP options and VLAN tags copied unchanged (they are part of the header);
 //   the IPv4 header checksum, and the full TCP checksum over a pseudo-header rebuilt from the
 //   segment's own IP header (the guest's seed in the checksum field is never used).
+// For UDP segmentation (GSO_UDP_L4) the transport fix-ups are the kernel's __udp_gso_segment
+// (net/ipv4/udp_offload.c): each segment's UDP length, and its full UDP checksum over its own
+// pseudo-header (a computed 0 sent as 0xffff, RFC 768); IP length, ID and checksum as above.
 // Segments are written straight into the wire ring: the payload is copied once, by the DMA.
 
 import * as D from "./descriptors";
@@ -20,6 +23,8 @@ import { checksumAdd, ipv4HeaderChecksum, pseudoHeaderV4, pseudoHeaderV6, storeC
 import { IPV4_ID, IPV4_TOTAL_LEN, ipv4HeaderLen } from "./wire/ipv4";
 import { IPV6_HEADER_LEN, IPV6_PAYLOAD_LEN } from "./wire/ipv6";
 import { IPPROTO_TCP, TCP_CHECKSUM, TCP_CWR, TCP_FIN, TCP_FLAGS, TCP_PSH, TCP_SEQ } from "./wire/tcp";
+import { IPPROTO_UDP, UDP_CHECKSUM, UDP_LENGTH, storeUdpChecksum } from "./wire/udp";
+import { isUdpLargeSend } from "./offload";
 
 export const STALL: u32 = 0xffffffff;
 
@@ -47,6 +52,7 @@ export function segmentChunk(pd: u32): u32 {
   const l3 = <u32>load<u16>(pd + D.PD_L3_OFFSET);
   const l4 = <u32>load<u16>(pd + D.PD_L4_OFFSET);
   const v4 = load<u8>(pd + D.PD_IP_VERSION) == 4;
+  const udp = isUdpLargeSend(load<u8>(pd + D.PD_GSO_TYPE));
   segmentsMade = 0;
   segmentBytes = 0;
   if (h - l3 + mss > param(P_mtu)) return DROP_oversize;
@@ -78,7 +84,7 @@ export function segmentChunk(pd: u32): u32 {
     memory.copy(at, hdr, h);
     gather(at + h, len);
     const sip = at + l3;
-    const tcp = at + l4;
+    const l4h = at + l4;
     if (v4) {
       setBe16(sip + IPV4_TOTAL_LEN, h - l3 + len);
       if (!fixedId) setBe16(sip + IPV4_ID, id0 + i);
@@ -86,15 +92,11 @@ export function segmentChunk(pd: u32): u32 {
     } else {
       setBe16(sip + IPV6_PAYLOAD_LEN, h - l3 - IPV6_HEADER_LEN + len);
     }
-    setBe32(tcp + TCP_SEQ, seq0 + i * mss);
-    let flags = flags0;
-    if (i + 1 < segments) flags &= ~(TCP_FIN | TCP_PSH);
-    if (i > 0) flags &= ~TCP_CWR;
-    store<u8>(tcp + TCP_FLAGS, <u8>flags);
-    const tcpLen = h - l4 + len;
-    store<u16>(tcp + TCP_CHECKSUM, 0);
-    const pseudo = v4 ? pseudoHeaderV4(sip, IPPROTO_TCP, tcpLen) : pseudoHeaderV6(sip, IPPROTO_TCP, tcpLen);
-    storeChecksum(tcp + TCP_CHECKSUM, checksumAdd(tcp, tcpLen, pseudo));
+    if (udp) {
+      fixUdpSegment(l4h, sip, v4, h - l4 + len);
+    } else {
+      fixTcpSegment(l4h, sip, v4, h - l4 + len, seq0 + i * mss, flags0, i, segments);
+    }
     wireCommit(ts);
     segmentBytes += h + len;
     segmentsMade++;
@@ -102,6 +104,29 @@ export function segmentChunk(pd: u32): u32 {
   resumeSegment = 0;
   countAdd(C_segments, segmentsMade);
   return STATUS_OK;
+}
+
+/** TCP segment i of `segments`: sequence, FIN/PSH on the last, CWR on the first, checksum. */
+// @ts-ignore: decorator
+@inline function fixTcpSegment(tcp: u32, sip: u32, v4: bool, tcpLen: u32, seq: u32, flags0: u32,
+  i: u32, segments: u32): void {
+  setBe32(tcp + TCP_SEQ, seq);
+  let flags = flags0;
+  if (i + 1 < segments) flags &= ~(TCP_FIN | TCP_PSH);
+  if (i > 0) flags &= ~TCP_CWR;
+  store<u8>(tcp + TCP_FLAGS, <u8>flags);
+  store<u16>(tcp + TCP_CHECKSUM, 0);
+  const pseudo = v4 ? pseudoHeaderV4(sip, IPPROTO_TCP, tcpLen) : pseudoHeaderV6(sip, IPPROTO_TCP, tcpLen);
+  storeChecksum(tcp + TCP_CHECKSUM, checksumAdd(tcp, tcpLen, pseudo));
+}
+
+/** UDP segment (__udp_gso_segment): its own length and checksum. */
+// @ts-ignore: decorator
+@inline function fixUdpSegment(uh: u32, sip: u32, v4: bool, udpLen: u32): void {
+  setBe16(uh + UDP_LENGTH, udpLen);
+  store<u16>(uh + UDP_CHECKSUM, 0);
+  const pseudo = v4 ? pseudoHeaderV4(sip, IPPROTO_UDP, udpLen) : pseudoHeaderV6(sip, IPPROTO_UDP, udpLen);
+  storeUdpChecksum(uh + UDP_CHECKSUM, checksumAdd(uh, udpLen, pseudo));
 }
 
 /** Copies the next `len` payload bytes from the SG entries to `dst`. */

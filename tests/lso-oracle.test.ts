@@ -15,7 +15,7 @@ import path from "node:path";
 import { readCaptureFile } from "../src/capture/index.js";
 import { replay } from "../src/replay.js";
 import { parseCopyMode } from "../src/copy-options.js";
-import { isTcpFrame } from "./helpers/lso-frames.js";
+import { isTcpFrame, isUdpFrame } from "./helpers/lso-frames.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const DIRS = [path.resolve(root, "../shared/captures/linux-gso"), path.join(root, "captures/linux-gso")];
@@ -36,10 +36,12 @@ function pairs(): { name: string; input: string; expected: string }[] {
   return found;
 }
 
+/** The frames compared: TCP and UDP (USO segments, tunnels' outer UDP) — not the hosts' own
+ *  ARP / neighbour discovery / MLD. */
 function tcpFrames(file: string): Uint8Array[] {
   const frames: Uint8Array[] = [];
   readCaptureFile(file, (f) => {
-    if (isTcpFrame(f.data)) frames.push(new Uint8Array(f.data));
+    if (isTcpFrame(f.data) || isUdpFrame(f.data)) frames.push(new Uint8Array(f.data));
   });
   return frames;
 }
@@ -59,7 +61,7 @@ describe.skipIf(found.length === 0)("LSO against the Linux kernel's own segmenta
   const expectedCache = new Map<string, Uint8Array[]>();
   const cases = found.flatMap((p) => CONFIGS.map((c) => ({ ...p, ...c })));
 
-  it.each(cases)("$name: TCP frames byte-identical to the kernel's, in order, $label", async (c) => {
+  it.each(cases)("$name: TCP/UDP frames byte-identical to the kernel's, in order, $label", async (c) => {
     let expected = expectedCache.get(c.expected);
     if (!expected) expectedCache.set(c.expected, (expected = tcpFrames(c.expected)));
     expect(expected.length).toBeGreaterThan(0);
