@@ -20,6 +20,7 @@ import { ipv4IsFragment } from "./wire/ipv4";
 import { ipv6Fragmented } from "./wire/ipv6";
 import { IPPROTO_TCP, TCP_CHECKSUM, TCP_FLAGS, TCP_RST, TCP_SYN, TCP_URG } from "./wire/tcp";
 import { IPPROTO_UDP, UDP_CHECKSUM } from "./wire/udp";
+import { tunInnerL3, tunInnerL4, tunInnerProto, tunInnerVersion, tunOuterL3, tunOuterVersion, tunTotalLen } from "./wire/tunnel";
 
 /** Is this gso_type a large send at all (anything but NONE, the ECN bit aside)? */
 // @ts-ignore: decorator
@@ -72,6 +73,38 @@ function checkUdpLargeSend(hdr: u32, parsed: u32, frameLen: u32, gsoSize: u32, h
   if (gsoSize == 0) return DROP_badMss;
   if (frameLen - hdrL4Offset > 65535) return DROP_usoBadLength;
   const payload = frameLen - hdrTotalLen;
+  if ((payload + gsoSize - 1) / gsoSize > param(P_maxSegments)) return DROP_lsoTooManySegments;
+  return STATUS_OK;
+}
+
+/** Is this gso_type a UDP tunnel large send (VXLAN/Geneve: GSO_UDP_TUNNEL_IPV4/IPV6 bits)? */
+// @ts-ignore: decorator
+@inline export function isTunnelLargeSend(gsoType: u32): bool {
+  return (gsoType & D.VIRTIO_NET_HDR_GSO_UDP_TUNNEL) != 0;
+}
+
+/**
+ * The checks of a tunnelled TCP large send (as skb_udp_tunnel_segment takes it: the inner
+ * packet is segmented exactly as plain TCP). Call right after parseTunnel returned `tunnel`:
+ * it reads the tun* and hdr* results (hdr*: the inner stack).
+ */
+export function checkTunnelLargeSend(hdr: u32, tunnel: bool, frameLen: u32, gsoType: u32, gsoSize: u32,
+  hdrLen: u32, csumStart: u32, csumOffset: u32): u32 {
+  const inner = gsoType & ~(D.VIRTIO_NET_HDR_GSO_ECN | D.VIRTIO_NET_HDR_GSO_UDP_TUNNEL);
+  const outer = gsoType & D.VIRTIO_NET_HDR_GSO_UDP_TUNNEL;
+  if (inner != D.VIRTIO_NET_HDR_GSO_TCPV4 && inner != D.VIRTIO_NET_HDR_GSO_TCPV6) return DROP_lsoNotTcp;
+  if (hdrLen > frameLen || csumStart + csumOffset + 2 > frameLen) return DROP_headersBeyondFrame;
+  if (!tunnel || tunInnerProto != IPPROTO_TCP) return DROP_lsoUnparsed;
+  if (tunTotalLen > POOL_DATA_SIZE) return DROP_headersTooLong;
+  if ((inner == D.VIRTIO_NET_HDR_GSO_TCPV4) != (tunInnerVersion == 4)) return DROP_lsoTypeMismatch;
+  if ((outer == D.VIRTIO_NET_HDR_GSO_UDP_TUNNEL_IPV4) != (tunOuterVersion == 4)) return DROP_lsoTypeMismatch;
+  if (tunInnerVersion == 4 ? ipv4IsFragment(hdr + tunInnerL3) : ipv6Fragmented) return DROP_lsoFragment;
+  if (tunOuterVersion == 4 && ipv4IsFragment(hdr + tunOuterL3)) return DROP_lsoFragment;
+  if (hdrLen < tunTotalLen) return DROP_badHdrLen;
+  if (csumStart != tunInnerL4 || csumOffset != TCP_CHECKSUM) return DROP_badCsumStart;
+  if ((<u32>load<u8>(hdr + tunInnerL4 + TCP_FLAGS) & (TCP_SYN | TCP_RST | TCP_URG)) != 0) return DROP_lsoBadFlags;
+  if (gsoSize == 0) return DROP_badMss;
+  const payload = frameLen - tunTotalLen;
   if ((payload + gsoSize - 1) / gsoSize > param(P_maxSegments)) return DROP_lsoTooManySegments;
   return STATUS_OK;
 }

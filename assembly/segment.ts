@@ -12,6 +12,10 @@
 // For UDP segmentation (GSO_UDP_L4) the transport fix-ups are the kernel's __udp_gso_segment
 // (net/ipv4/udp_offload.c): each segment's UDP length, and its full UDP checksum over its own
 // pseudo-header (a computed 0 sent as 0xffff, RFC 768); IP length, ID and checksum as above.
+// A UDP tunnel (PD_OUTER_L3 != 0; skb_udp_tunnel_segment): the inner packet as above, then
+// the outer stack of each segment — outer IPv4 total length, ID (+i) and header checksum, or
+// IPv6 payload length; outer UDP length; the outer UDP checksum computed over the segment when
+// the guest set VIRTIO_NET_HDR_F_UDP_TUNNEL_CSUM, else left as the guest wrote it (zero).
 // Segments are written straight into the wire ring: the payload is copied once, by the DMA.
 
 import * as D from "./descriptors";
@@ -53,9 +57,13 @@ export function segmentChunk(pd: u32): u32 {
   const l4 = <u32>load<u16>(pd + D.PD_L4_OFFSET);
   const v4 = load<u8>(pd + D.PD_IP_VERSION) == 4;
   const udp = isUdpLargeSend(load<u8>(pd + D.PD_GSO_TYPE));
+  const o3 = <u32>load<u16>(pd + D.PD_OUTER_L3);
+  const o4 = <u32>load<u16>(pd + D.PD_OUTER_L4);
+  const outerV4 = load<u8>(pd + D.PD_OUTER_IP_VERSION) == 4;
+  const outerCsum = (load<u8>(pd + D.PD_FLAGS) & D.VIRTIO_NET_HDR_F_UDP_TUNNEL_CSUM) != 0;
   segmentsMade = 0;
   segmentBytes = 0;
-  if (h - l3 + mss > param(P_mtu)) return DROP_oversize;
+  if (h - (o3 != 0 ? o3 : l3) + mss > param(P_mtu)) return DROP_oversize;
   const segments = max<u32>(1, (payload + mss - 1) / mss); // no payload: one header-only frame
   const recordMax = WIRE_RECORD_HEADER + ((h + mss + 7) & ~7);
   let i: u32 = 0;
@@ -67,6 +75,7 @@ export function segmentChunk(pd: u32): u32 {
   }
   const ip = hdr + l3;
   const id0 = v4 ? be16(ip + IPV4_ID) : 0;
+  const outerId0 = o3 != 0 && outerV4 ? be16(hdr + o3 + IPV4_ID) : 0;
   const seq0 = be32(hdr + l4 + TCP_SEQ);
   const flags0 = <u32>load<u8>(hdr + l4 + TCP_FLAGS);
   const fixedId = param(P_fixedId) != 0;
@@ -97,6 +106,7 @@ export function segmentChunk(pd: u32): u32 {
     } else {
       fixTcpSegment(l4h, sip, v4, h - l4 + len, seq0 + i * mss, flags0, i, segments);
     }
+    if (o3 != 0) fixOuterSegment(at, o3, o4, outerV4, h + len, fixedId ? outerId0 : outerId0 + i, outerCsum);
     wireCommit(ts);
     segmentBytes += h + len;
     segmentsMade++;
@@ -127,6 +137,26 @@ export function segmentChunk(pd: u32): u32 {
   store<u16>(uh + UDP_CHECKSUM, 0);
   const pseudo = v4 ? pseudoHeaderV4(sip, IPPROTO_UDP, udpLen) : pseudoHeaderV6(sip, IPPROTO_UDP, udpLen);
   storeUdpChecksum(uh + UDP_CHECKSUM, checksumAdd(uh, udpLen, pseudo));
+}
+
+/** A tunnel's outer stack of a segment of `frameLen` bytes (after its inner checksum, which
+ *  the outer UDP checksum covers). */
+// @ts-ignore: decorator
+@inline function fixOuterSegment(at: u32, o3: u32, o4: u32, v4: bool, frameLen: u32, id: u32, csum: bool): void {
+  const ip = at + o3;
+  if (v4) {
+    setBe16(ip + IPV4_TOTAL_LEN, frameLen - o3);
+    setBe16(ip + IPV4_ID, id);
+    ipv4HeaderChecksum(ip, ipv4HeaderLen(ip));
+  } else {
+    setBe16(ip + IPV6_PAYLOAD_LEN, frameLen - o3 - IPV6_HEADER_LEN);
+  }
+  const udpLen = frameLen - o4;
+  setBe16(at + o4 + UDP_LENGTH, udpLen);
+  if (!csum) return;
+  store<u16>(at + o4 + UDP_CHECKSUM, 0);
+  const pseudo = v4 ? pseudoHeaderV4(ip, IPPROTO_UDP, udpLen) : pseudoHeaderV6(ip, IPPROTO_UDP, udpLen);
+  storeUdpChecksum(at + o4 + UDP_CHECKSUM, checksumAdd(at + o4, udpLen, pseudo));
 }
 
 /** Copies the next `len` payload bytes from the SG entries to `dst`. */
