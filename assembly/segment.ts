@@ -23,7 +23,7 @@ import { countAdd, C_segments, DROP_oversize, STATUS_OK } from "./counters";
 import { param, P_fixedId, P_mtu } from "./params";
 import { wireCommit, wireHasRoom, wireReserve, WIRE_RECORD_HEADER } from "./wire_sink";
 import { be16, be32, setBe16, setBe32 } from "./wire/bytes";
-import { checksumAdd, ipv4HeaderChecksum, pseudoHeaderV4, pseudoHeaderV6, storeChecksum } from "./wire/checksum";
+import { checksumAdd, fold, ipv4HeaderChecksum, pseudoHeaderV4, pseudoHeaderV6, storeChecksum } from "./wire/checksum";
 import { IPV4_ID, IPV4_TOTAL_LEN, ipv4HeaderLen } from "./wire/ipv4";
 import { IPV6_HEADER_LEN, IPV6_PAYLOAD_LEN } from "./wire/ipv6";
 import { IPPROTO_TCP, TCP_CHECKSUM, TCP_CWR, TCP_FIN, TCP_FLAGS, TCP_PSH, TCP_SEQ } from "./wire/tcp";
@@ -101,12 +101,13 @@ export function segmentChunk(pd: u32): u32 {
     } else {
       setBe16(sip + IPV6_PAYLOAD_LEN, h - l3 - IPV6_HEADER_LEN + len);
     }
+    let innerPseudo: u32 = 0;
     if (udp) {
       fixUdpSegment(l4h, sip, v4, h - l4 + len);
     } else {
-      fixTcpSegment(l4h, sip, v4, h - l4 + len, seq0 + i * mss, flags0, i, segments);
+      innerPseudo = fixTcpSegment(l4h, sip, v4, h - l4 + len, seq0 + i * mss, flags0, i, segments);
     }
-    if (o3 != 0) fixOuterSegment(at, o3, o4, outerV4, h + len, fixedId ? outerId0 : outerId0 + i, outerCsum);
+    if (o3 != 0) fixOuterSegment(at, o3, o4, l4, outerV4, h + len, fixedId ? outerId0 : outerId0 + i, outerCsum, innerPseudo);
     wireCommit(ts);
     segmentBytes += h + len;
     segmentsMade++;
@@ -116,10 +117,11 @@ export function segmentChunk(pd: u32): u32 {
   return STATUS_OK;
 }
 
-/** TCP segment i of `segments`: sequence, FIN/PSH on the last, CWR on the first, checksum. */
+/** TCP segment i of `segments`: sequence, FIN/PSH on the last, CWR on the first, checksum.
+ *  Returns the pseudo-header sum it used (a tunnel's outer checksum needs it). */
 // @ts-ignore: decorator
 @inline function fixTcpSegment(tcp: u32, sip: u32, v4: bool, tcpLen: u32, seq: u32, flags0: u32,
-  i: u32, segments: u32): void {
+  i: u32, segments: u32): u32 {
   setBe32(tcp + TCP_SEQ, seq);
   let flags = flags0;
   if (i + 1 < segments) flags &= ~(TCP_FIN | TCP_PSH);
@@ -128,6 +130,7 @@ export function segmentChunk(pd: u32): u32 {
   store<u16>(tcp + TCP_CHECKSUM, 0);
   const pseudo = v4 ? pseudoHeaderV4(sip, IPPROTO_TCP, tcpLen) : pseudoHeaderV6(sip, IPPROTO_TCP, tcpLen);
   storeChecksum(tcp + TCP_CHECKSUM, checksumAdd(tcp, tcpLen, pseudo));
+  return pseudo;
 }
 
 /** UDP segment (__udp_gso_segment): its own length and checksum. */
@@ -139,10 +142,14 @@ export function segmentChunk(pd: u32): u32 {
   storeUdpChecksum(uh + UDP_CHECKSUM, checksumAdd(uh, udpLen, pseudo));
 }
 
-/** A tunnel's outer stack of a segment of `frameLen` bytes (after its inner checksum, which
- *  the outer UDP checksum covers). */
+/** A tunnel's outer stack of a segment of `frameLen` bytes, after its inner TCP checksum. The
+ *  outer UDP checksum covers the inner TCP segment, whose sum — its checksum now in place — is
+ *  the complement of its pseudo-header sum `innerPseudo`: so only the bytes from the outer UDP
+ *  header to the inner TCP header are summed, never the payload again (the kernel's Local
+ *  Checksum Offload identity, lco_csum; Documentation/networking/checksum-offloads.rst). */
 // @ts-ignore: decorator
-@inline function fixOuterSegment(at: u32, o3: u32, o4: u32, v4: bool, frameLen: u32, id: u32, csum: bool): void {
+@inline function fixOuterSegment(at: u32, o3: u32, o4: u32, l4: u32, v4: bool, frameLen: u32, id: u32, csum: bool,
+  innerPseudo: u32): void {
   const ip = at + o3;
   if (v4) {
     setBe16(ip + IPV4_TOTAL_LEN, frameLen - o3);
@@ -156,7 +163,8 @@ export function segmentChunk(pd: u32): u32 {
   if (!csum) return;
   store<u16>(at + o4 + UDP_CHECKSUM, 0);
   const pseudo = v4 ? pseudoHeaderV4(ip, IPPROTO_UDP, udpLen) : pseudoHeaderV6(ip, IPPROTO_UDP, udpLen);
-  storeUdpChecksum(at + o4 + UDP_CHECKSUM, checksumAdd(at + o4, udpLen, pseudo));
+  const innerSum = ~fold(innerPseudo) & 0xffff;
+  storeUdpChecksum(at + o4 + UDP_CHECKSUM, checksumAdd(at + o4, l4 - o4, pseudo + innerSum));
 }
 
 /** Copies the next `len` payload bytes from the SG entries to `dst`. */
