@@ -5,9 +5,11 @@
 // UDP segmentation (GSO_UDP_L4, virtio 1.2 §5.1.6.2; Linux SKB_GSO_UDP_L4, __udp_gso_segment)
 // is checked by checkUdpLargeSend below: any IP version, csum at the UDP checksum field.
 //
-// What it does not accept: UDP fragmentation offload (GSO_UDP) is refused as lsoNotTcp;
-// tunnels (VXLAN/Geneve) are segmented only by their outer stack, which has no TCP header, so
-// they are refused as lsoUnparsed.
+// UDP tunnels (GSO_UDP_TUNNEL_IPV4/IPV6 with an inner TCP type) are checked by
+// checkTunnelLargeSend, after wire/tunnel.ts parsed the inner stack.
+//
+// What it does not accept: UDP fragmentation offload (GSO_UDP) is refused as lsoNotTcp; a
+// tunnel flag on a frame that is no VXLAN/Geneve with inner TCP is refused as lsoUnparsed.
 
 import * as D from "./descriptors";
 import { DROP_badCsumStart, DROP_badHdrLen, DROP_badMss, DROP_headersBeyondFrame, DROP_headersTooLong,
