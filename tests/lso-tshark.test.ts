@@ -88,7 +88,9 @@ const USO = [
 
 describe.skipIf(!haveTshark || TUNNELS.length + USO.length === 0)("tshark: no bad checksum in USO and tunnel output", () => {
   const cases = [...TUNNELS.map((f) => ({ f, kind: "tunnel" })), ...USO.map((f) => ({ f, kind: "uso" }))];
-  it.each(cases.flatMap((c) => [0, 1].map((off) => ({ ...c, off, name: `${path.relative(root, c.f)}${off ? " --nic-tunnel-lso off" : ""}` }))))("$name", async (c) => {
+  // --nic-tunnel-lso off changes only tunnels: USO captures run once.
+  const runs = cases.flatMap((c) => (c.kind === "tunnel" ? [0, 1] : [0]).map((off) => ({ ...c, off, name: `${path.relative(root, c.f)}${off ? " --nic-tunnel-lso off" : ""}` })));
+  it.each(runs)("$name", async (c) => {
     const file = path.join(out, `${c.off}-${path.basename(c.f)}`);
     const r = await replay({ capture: c.f, out: file, params: { mtu: 1500, nicTunnelLsoOff: c.off }, loops: 1, limit: 0 });
     const v = tsharkChecksums(file);
