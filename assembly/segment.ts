@@ -107,7 +107,7 @@ export function segmentChunk(pd: u32): u32 {
     } else {
       innerPseudo = fixTcpSegment(l4h, sip, v4, h - l4 + len, seq0 + i * mss, flags0, i, segments);
     }
-    if (o3 != 0) fixOuterSegment(at, o3, o4, l4, outerV4, h + len, fixedId ? outerId0 : outerId0 + i, outerCsum, innerPseudo);
+    if (o3 != 0) fixOuterSegment(at, o3, o4, v4 ? l3 : l4, outerV4, h + len, fixedId ? outerId0 : outerId0 + i, outerCsum, innerPseudo);
     wireCommit(ts);
     segmentBytes += h + len;
     segmentsMade++;
@@ -146,9 +146,12 @@ export function segmentChunk(pd: u32): u32 {
  *  outer UDP checksum covers the inner TCP segment, whose sum — its checksum now in place — is
  *  the complement of its pseudo-header sum `innerPseudo`: so only the bytes from the outer UDP
  *  header to the inner TCP header are summed, never the payload again (the kernel's Local
- *  Checksum Offload identity, lco_csum; Documentation/networking/checksum-offloads.rst). */
+ *  Checksum Offload identity, lco_csum; Documentation/networking/checksum-offloads.rst). An
+ *  inner IPv4 header with its checksum in place sums to 0xffff, ones'-complement zero, so the
+ *  caller passes `summedTo` = the inner IPv4 header's start (IPv6: the inner TCP header's):
+ *  the ±0 this leaves open is one value on the wire, UDP sending 0 as 0xffff. */
 // @ts-ignore: decorator
-@inline function fixOuterSegment(at: u32, o3: u32, o4: u32, l4: u32, v4: bool, frameLen: u32, id: u32, csum: bool,
+@inline function fixOuterSegment(at: u32, o3: u32, o4: u32, summedTo: u32, v4: bool, frameLen: u32, id: u32, csum: bool,
   innerPseudo: u32): void {
   const ip = at + o3;
   if (v4) {
@@ -164,7 +167,7 @@ export function segmentChunk(pd: u32): u32 {
   store<u16>(at + o4 + UDP_CHECKSUM, 0);
   const pseudo = v4 ? pseudoHeaderV4(ip, IPPROTO_UDP, udpLen) : pseudoHeaderV6(ip, IPPROTO_UDP, udpLen);
   const innerSum = ~fold(innerPseudo) & 0xffff;
-  storeUdpChecksum(at + o4 + UDP_CHECKSUM, checksumAdd(at + o4, l4 - o4, pseudo + innerSum));
+  storeUdpChecksum(at + o4 + UDP_CHECKSUM, checksumAdd(at + o4, summedTo - o4, pseudo + innerSum));
 }
 
 /** Copies the next `len` payload bytes from the SG entries to `dst`. */
