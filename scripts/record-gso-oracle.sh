@@ -161,6 +161,8 @@ if [ "$WHAT" = all ] || [ "$WHAT" = vxlan ]; then
   record vxlan-v4-nocsum 10.78.0.2 -n 200K -l 64K
   setup; vxlan_setup noudpcsum 6
   record vxlan-v6-v6inner fd78::2 -6 -n 200K -l 64K
+  setup; vxlan_setup udpcsum 6
+  record vxlan-v6-csum 10.78.0.2 -n 200K -l 64K
 fi
 
 [ "$WHAT" = all ] || [ "$WHAT" = tcp ] || { ls -l "$OUT"/*.pcap; exit 0; }

@@ -79,7 +79,7 @@ const TUNNELS = [
   ...["ipv4", "ipv6"].flatMap((i) => ["vxlan", "geneve"].flatMap((t) => ["ipv4", "ipv6"].flatMap((o) =>
     [`gso-${i}-${t}-${o}`, `bigtcp-${i}-${t}-${o}`]))).map((n) => path.join(conformance, `${n}.pcap`)),
   ...["tso-gso-ipv4-vxlan-ipv4", "tso-gso-ipv6-geneve-ipv6", "tso-bigtcp-ipv6-vxlan-ipv4", "tso-geneve-47101"].map((n) => path.join(real, `${n}.pcap`)),
-  ...["vxlan-v4-csum", "vxlan-v4-nocsum", "vxlan-v6-v6inner"].map((n) => path.join(linuxGso, `${n}.in.pcap`)),
+  ...["vxlan-v4-csum", "vxlan-v4-nocsum", "vxlan-v6-csum", "vxlan-v6-v6inner"].map((n) => path.join(linuxGso, `${n}.in.pcap`)),
 ].filter((f) => existsSync(f));
 const USO = [
   path.join(real, "jumbo-udp-9k.pcap"),
