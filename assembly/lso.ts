@@ -24,27 +24,23 @@
 //
 // What it does not do: checksums (stage 2 computes every one from the segment's own headers).
 
-import { MAX_SG, RING_PHYS_TX, ringSlots } from "./layout";
+import { MAX_SG, POOL_DATA_SIZE, RING_PHYS_TX, ringSlots } from "./layout";
 import { ringSlot } from "./ring";
 import * as D from "./descriptors";
 import { countAdd, C_stage1Chunks, C_superPackets, DROP_badMss, DROP_lsoTooManyChunks,
   DROP_tooManySegments, STATUS_OK } from "./counters";
-import { param, P_fixedId, P_nicMaxLso } from "./params";
-import { pagesSpanned } from "./guestmem";
+import { param, P_fixedId, P_nicMaxLso, P_nicTunnelLsoOff } from "./params";
+import { copyFromGuest, pagesSpanned } from "./guestmem";
 import { copyAndParseHeaders } from "./hdrcopy";
 import { poolBuffer, poolData } from "./pool";
 import { buildSgList, sgTableFor } from "./sglist";
 import { curCsumOffset, curCsumStart, curGpa, curGsoSize, curGsoType, curHdrLen, curLen,
   writeCommonFields, writeRefusal } from "./current";
 import { checkLargeSend, checkTunnelLargeSend, isTunnelLargeSend, isUdpLargeSend } from "./offload";
-import { parseTunnel, tunInnerL3, tunInnerL4, tunInnerVersion, tunOuterL3, tunOuterL4, tunOuterVersion, tunTotalLen } from "./wire/tunnel";
-import { parseHeaders } from "./wire/headers";
-import { copyFromGuest } from "./guestmem";
-import { POOL_DATA_SIZE } from "./layout";
-import { P_nicTunnelLsoOff } from "./params";
-import { UDP_LENGTH as OUTER_UDP_LENGTH } from "./wire/udp";
 import { finishInSoftware } from "./tunnel_sw";
-import { hdrIpVersion, hdrL2Len, hdrL4Offset, hdrTotalLen } from "./wire/headers";
+import { PARSE_OK, parseHeaders, hdrIpVersion, hdrL2Len, hdrL4Offset, hdrTotalLen } from "./wire/headers";
+import { parseTunnel, tunInnerL3, tunInnerL4, tunInnerVersion, tunOuterL3, tunOuterL4, tunOuterVersion,
+  tunTotalLen } from "./wire/tunnel";
 import { be16, be32, setBe16, setBe32 } from "./wire/bytes";
 import { IPV4_ID, IPV4_TOTAL_LEN } from "./wire/ipv4";
 import { IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, NH_HOP_BY_HOP } from "./wire/ipv6";
@@ -192,7 +188,7 @@ function fixOuterHeader(h: u32, segmentsBefore: u32, len: u32): void {
   } else {
     setBe16(ip + IPV6_PAYLOAD_LEN, hLen - outerL3 - IPV6_HEADER_LEN + len);
   }
-  setBe16(h + outerL4 + OUTER_UDP_LENGTH, hLen - outerL4 + len);
+  setBe16(h + outerL4 + UDP_LENGTH, hLen - outerL4 + len);
 }
 
 /** Copies up to a pool buffer of the frame (a tunnel's inner headers run past the outer
@@ -200,9 +196,9 @@ function fixOuterHeader(h: u32, segmentsBefore: u32, len: u32): void {
 function checkTunnel(template: u32, parsed: u32): u32 {
   const have = curLen < POOL_DATA_SIZE ? curLen : POOL_DATA_SIZE;
   let tunnel = false;
-  if (parsed == 0) {
+  if (parsed == PARSE_OK) {
     copyFromGuest(template, curGpa, have);
-    tunnel = parseHeaders(template, have) == 0 && parseTunnel(template, have);
+    tunnel = parseHeaders(template, have) == PARSE_OK && parseTunnel(template, have);
   }
   return checkTunnelLargeSend(template, tunnel, curLen, curGsoType, curGsoSize, curHdrLen, curCsumStart, curCsumOffset);
 }
