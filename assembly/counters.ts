@@ -69,6 +69,7 @@ export const DROP_headersTooLong: u32 = 16; // headers longer than a pool buffer
 // 17 was lsoEmpty: a large send with no payload now goes out as one header-only frame.
 export const DROP_badCsumRequest: u32 = 18; // NEEDS_CSUM whose field lies outside the frame
 export const DROP_lsoTooManyChunks: u32 = 19; // stage 1 would need more chunks than ring slots
+export const DROP_usoBadLength: u32 = 20; // GSO_UDP_L4 whose datagram does not fit the UDP length field
 export const MAX_DROP_REASONS: u32 = 32;
 export const COUNTER_DROPS_BASE: u32 = 128; // drop counter of status s: COUNTER_DROPS_BASE + s
 

@@ -24,6 +24,13 @@ export const VIRTIO_NET_HDR_GSO_UDP: u32 = 3;
 export const VIRTIO_NET_HDR_GSO_TCPV6: u32 = 4;
 export const VIRTIO_NET_HDR_GSO_UDP_L4: u32 = 5;
 export const VIRTIO_NET_HDR_GSO_ECN: u32 = 0x80;
+// UDP tunnel GSO (virtio 1.4 draft, VIRTIO_NET_F_HOST_UDP_TUNNEL_GSO; Linux
+// include/uapi/linux/virtio_net.h): OR-ed onto the inner TCPV4/TCPV6 type, naming the outer IP
+// version; the flag says the outer UDP checksum is to be computed per segment (_CSUM).
+export const VIRTIO_NET_HDR_GSO_UDP_TUNNEL_IPV4: u32 = 0x20;
+export const VIRTIO_NET_HDR_GSO_UDP_TUNNEL_IPV6: u32 = 0x40;
+export const VIRTIO_NET_HDR_GSO_UDP_TUNNEL: u32 = 0x60;
+export const VIRTIO_NET_HDR_F_UDP_TUNNEL_CSUM: u32 = 8;
 
 // ---- physical TX descriptor (64 bytes): what the device hands the NIC model ----
 // Every address in it is a machine address (an offset in the shared memory), already checked.
@@ -44,7 +51,11 @@ export const PD_CSUM_OFFSET: u32 = 40; // u16
 export const PD_LAST: u32 = 42; // u8  1 when transmitting this completes the guest descriptor
 export const PD_L3_OFFSET: u32 = 44; // u16 parsed: start of the IP header (0: none)
 export const PD_L4_OFFSET: u32 = 46; // u16 parsed: start of the TCP/UDP header (0: none)
-export const PD_IP_VERSION: u32 = 49; // u8  parsed: 4, 6, or 0
+export const PD_IP_VERSION: u32 = 49; // u8  parsed: 4, 6, or 0 (a tunnel's: the inner one)
+// A tunnelled large send (the L3/L4 fields above then describe the inner packet):
+export const PD_OUTER_L3: u32 = 50; // u16 start of the outer IP header (0: not a tunnel)
+export const PD_OUTER_L4: u32 = 52; // u16 start of the outer UDP header
+export const PD_OUTER_IP_VERSION: u32 = 54; // u8 4 or 6
 
 // ---- scatter-gather entry (8 bytes) ----
 export const SG_ADDR: u32 = 0; // u32 machine address

@@ -27,6 +27,7 @@ import { countAdd, C_guestBytesPosted, C_guestCompleted, C_guestCompletionErrors
   C_guestRamFull, C_guestRingFull, C_guestSleeps, STATUS_OK } from "./counters";
 import { copyToGuest } from "./guestmem";
 import { requestOffloads } from "./guest_offload";
+import { udpFlowsReset } from "./udp_flows";
 import { clockNowNs } from "./clock";
 import { latencyRecordNs } from "./latency";
 
@@ -51,6 +52,7 @@ function bufferAreaBytes(): u32 {
 export function guestInit(): void {
   arenaInit();
   paceInit();
+  udpFlowsReset();
   ramHead = 0;
   ramUsed = 0;
   bufferArea = bufferAreaBytes();

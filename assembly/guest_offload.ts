@@ -4,9 +4,21 @@
 //     set, as Linux's SKB_GSO_TCP_ECN), gso_size = P_mss or, by default, MTU − IP header −
 //     TCP header of the packet itself (the kernel's mss_cache; a BIG TCP jumbo option does not
 //     count: segments do not carry it), hdr_len = the headers, NEEDS_CSUM at the TCP checksum;
+//   - a UDP datagram longer than the MTU is a UDP_SEGMENT send: gso_type UDP_L4 (virtio 1.2
+//     §5.1.6.2), gso_size = P_mss, else the flow's largest datagram payload seen that fit the MTU
+//     (udp_flows.ts: a UDP_SEGMENT socket's full-sized plain datagrams are gso_size), else MTU −
+//     IP header − 8; NEEDS_CSUM at the UDP checksum (the kernel's UDP GSO needs CHECKSUM_PARTIAL);
+//   - a VXLAN/Geneve frame (wire/tunnel.ts) over the MTU whose inner packet is TCP is a tunnel
+//     large send: inner TCPV4/TCPV6 | GSO_UDP_TUNNEL_IPV4/IPV6 (the outer IP version), the
+//     UDP_TUNNEL_CSUM flag when the outer UDP checksum is set (Linux SKB_GSO_UDP_TUNNEL_CSUM),
+//     gso_size from the inner MTU (MTU − every header from the outer IP on), csum at the inner
+//     TCP checksum; a smaller tunnelled TCP/UDP frame gets NEEDS_CSUM on its inner L4 (the
+//     outer UDP checksum, if any, is left as the sender's local checksum offload made it);
 //   - with P_csumOffload, any other TCP or UDP packet gets NEEDS_CSUM, and the guest writes the
 //     pseudo-header sum into the checksum field of its copy (CHECKSUM_PARTIAL), which is what the
-//     device then completes. A UDP/IPv4 checksum of 0 ("none", RFC 768) stays 0: no request.
+//     device then completes. A UDP/IPv4 checksum of 0 ("none", RFC 768) stays 0: no request;
+//     so does a UDP/IPv6 one — the zero checksum tunnels over IPv6 may send (RFC 6935/6936,
+//     Linux udp6zerocsumtx; a partial seed is 0 only once in 65536).
 // Fragments, truncated frames and frames with non-zero bytes after the IP packet (padding the
 // checksum must not cover) are posted as they are.
 
@@ -20,7 +32,9 @@ import { fold, pseudoHeaderV4, pseudoHeaderV6 } from "./wire/checksum";
 import { IPV4_TOTAL_LEN, ipv4IsFragment } from "./wire/ipv4";
 import { IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, NH_HOP_BY_HOP, ipv6Fragmented } from "./wire/ipv6";
 import { IPPROTO_TCP, TCP_CHECKSUM, TCP_CWR, TCP_FLAGS } from "./wire/tcp";
-import { IPPROTO_UDP, UDP_CHECKSUM } from "./wire/udp";
+import { IPPROTO_UDP, UDP_CHECKSUM, UDP_HEADER_LEN } from "./wire/udp";
+import { udpFlowGsoSize, udpFlowNote } from "./udp_flows";
+import { parseTunnel, tunInnerL3, tunInnerL4, tunInnerProto, tunInnerVersion, tunOuterVersion, tunTotalLen } from "./wire/tunnel";
 
 const PARSE_WINDOW: u32 = 256;
 
@@ -42,21 +56,26 @@ export function requestOffloads(gd: u32, frame: u32, len: u32, gpa: u32): void {
     requestLargeSend(gd, frame, l2, l4, v4, mtu);
     return;
   }
+  if (proto == IPPROTO_UDP && parseTunnel(frame, len < PARSE_WINDOW ? len : PARSE_WINDOW)) {
+    requestForTunnel(gd, frame, len, gpa, l2, l4, mtu, csum);
+    return;
+  }
+  if (proto == IPPROTO_UDP) {
+    if (len - l2 > mtu) {
+      requestUdpSegmentation(gd, frame, l2, l4, v4, mtu);
+      return;
+    }
+    udpFlowNote(frame + l2, v4, frame + l4, len - l4 - UDP_HEADER_LEN);
+  }
   if (!csum) return;
-  if (proto == IPPROTO_UDP && v4 && load<u16>(frame + l4 + UDP_CHECKSUM) == 0) return;
+  if (proto == IPPROTO_UDP && load<u16>(frame + l4 + UDP_CHECKSUM) == 0) return;
   const ipEnd = ipPacketEnd(frame, len, l2, v4);
   if (ipEnd == 0) return;
   const field = proto == IPPROTO_TCP ? TCP_CHECKSUM : UDP_CHECKSUM;
   const l4Len = ipEnd - l4;
   const ip = frame + l2;
   const seed = fold(v4 ? pseudoHeaderV4(ip, proto, l4Len) : pseudoHeaderV6(ip, proto, l4Len));
-  // The field is written in the guest's copy (guest RAM), byte by byte: it may straddle a page.
-  store<u8>(machineAddress(gpa + l4 + field), <u8>seed);
-  store<u8>(machineAddress(gpa + l4 + field + 1), <u8>(seed >> 8));
-  store<u8>(gd + D.GD_FLAGS, <u8>D.VIRTIO_NET_HDR_F_NEEDS_CSUM);
-  store<u16>(gd + D.GD_CSUM_START, <u16>l4);
-  store<u16>(gd + D.GD_CSUM_OFFSET, <u16>field);
-  countAdd(C_guestOffloadRequests, 1);
+  writeSeed(gd, gpa, l4, field, seed);
 }
 
 function requestLargeSend(gd: u32, frame: u32, l2: u32, l4: u32, v4: bool, mtu: u32): void {
@@ -74,6 +93,65 @@ function requestLargeSend(gd: u32, frame: u32, l2: u32, l4: u32, v4: bool, mtu: 
   store<u16>(gd + D.GD_GSO_SIZE, <u16>(mss > 0xffff ? 0xffff : mss));
   store<u16>(gd + D.GD_CSUM_START, <u16>l4);
   store<u16>(gd + D.GD_CSUM_OFFSET, <u16>TCP_CHECKSUM);
+  countAdd(C_guestOffloadRequests, 1);
+}
+
+function requestUdpSegmentation(gd: u32, frame: u32, l2: u32, l4: u32, v4: bool, mtu: u32): void {
+  const ipLen = l4 - l2;
+  let size = param(P_mss);
+  if (size == 0) size = udpFlowGsoSize(frame + l2, v4, frame + l4);
+  const fromMtu = mtu > ipLen + UDP_HEADER_LEN ? mtu - ipLen - UDP_HEADER_LEN : 0;
+  if (size == 0 || size > fromMtu) size = fromMtu; // a remembered size never exceeds the MTU's
+  store<u8>(gd + D.GD_FLAGS, <u8>D.VIRTIO_NET_HDR_F_NEEDS_CSUM);
+  store<u8>(gd + D.GD_GSO_TYPE, <u8>D.VIRTIO_NET_HDR_GSO_UDP_L4);
+  store<u16>(gd + D.GD_HDR_LEN, <u16>hdrTotalLen);
+  store<u16>(gd + D.GD_GSO_SIZE, <u16>(size > 0xffff ? 0xffff : size));
+  store<u16>(gd + D.GD_CSUM_START, <u16>l4);
+  store<u16>(gd + D.GD_CSUM_OFFSET, <u16>UDP_CHECKSUM);
+  countAdd(C_guestOffloadRequests, 1);
+}
+
+/** A VXLAN/Geneve frame (parseTunnel's results are current): a large send when its inner TCP
+ *  packet is over the MTU, else a checksum request on its inner L4. */
+function requestForTunnel(gd: u32, frame: u32, len: u32, gpa: u32, l2: u32, l4: u32, mtu: u32, csum: bool): void {
+  const innerV4 = tunInnerVersion == 4;
+  if (innerV4 ? ipv4IsFragment(frame + tunInnerL3) : ipv6Fragmented) return;
+  const outerCsum = load<u16>(frame + l4 + UDP_CHECKSUM) != 0;
+  if (len - l2 > mtu) {
+    if (tunInnerProto != IPPROTO_TCP) return;
+    let mss = param(P_mss);
+    if (mss == 0) mss = mtu > tunTotalLen - l2 ? mtu - (tunTotalLen - l2) : 0;
+    let type = (innerV4 ? D.VIRTIO_NET_HDR_GSO_TCPV4 : D.VIRTIO_NET_HDR_GSO_TCPV6) |
+      (tunOuterVersion == 4 ? D.VIRTIO_NET_HDR_GSO_UDP_TUNNEL_IPV4 : D.VIRTIO_NET_HDR_GSO_UDP_TUNNEL_IPV6);
+    if ((load<u8>(frame + tunInnerL4 + TCP_FLAGS) & TCP_CWR) != 0) type |= D.VIRTIO_NET_HDR_GSO_ECN;
+    store<u8>(gd + D.GD_FLAGS, <u8>(D.VIRTIO_NET_HDR_F_NEEDS_CSUM | (outerCsum ? D.VIRTIO_NET_HDR_F_UDP_TUNNEL_CSUM : 0)));
+    store<u8>(gd + D.GD_GSO_TYPE, <u8>type);
+    store<u16>(gd + D.GD_HDR_LEN, <u16>tunTotalLen);
+    store<u16>(gd + D.GD_GSO_SIZE, <u16>(mss > 0xffff ? 0xffff : mss));
+    store<u16>(gd + D.GD_CSUM_START, <u16>tunInnerL4);
+    store<u16>(gd + D.GD_CSUM_OFFSET, <u16>TCP_CHECKSUM);
+    countAdd(C_guestOffloadRequests, 1);
+    return;
+  }
+  if (!csum || (tunInnerProto != IPPROTO_TCP && tunInnerProto != IPPROTO_UDP)) return;
+  const innerIp = frame + tunInnerL3;
+  if (tunInnerProto == IPPROTO_UDP && innerV4 && load<u16>(frame + tunInnerL4 + UDP_CHECKSUM) == 0) return;
+  const ipEnd = ipPacketEnd(frame, len, l2, tunOuterVersion == 4);
+  if (ipEnd == 0) return;
+  const field = tunInnerProto == IPPROTO_TCP ? TCP_CHECKSUM : UDP_CHECKSUM;
+  const l4Len = ipEnd - tunInnerL4;
+  const seed = fold(innerV4 ? pseudoHeaderV4(innerIp, tunInnerProto, l4Len) : pseudoHeaderV6(innerIp, tunInnerProto, l4Len));
+  writeSeed(gd, gpa, tunInnerL4, field, seed);
+}
+
+/** Writes the pseudo-header seed into the guest's copy and asks NEEDS_CSUM at that field. */
+function writeSeed(gd: u32, gpa: u32, l4: u32, field: u32, seed: u32): void {
+  // The field is written in the guest's copy (guest RAM), byte by byte: it may straddle a page.
+  store<u8>(machineAddress(gpa + l4 + field), <u8>seed);
+  store<u8>(machineAddress(gpa + l4 + field + 1), <u8>(seed >> 8));
+  store<u8>(gd + D.GD_FLAGS, <u8>D.VIRTIO_NET_HDR_F_NEEDS_CSUM);
+  store<u16>(gd + D.GD_CSUM_START, <u16>l4);
+  store<u16>(gd + D.GD_CSUM_OFFSET, <u16>field);
   countAdd(C_guestOffloadRequests, 1);
 }
 

@@ -20,6 +20,9 @@ export const P_csumOffload: u32 = 13; // guest: 1 asks NEEDS_CSUM for TCP/UDP fr
 export const P_maxSegments: u32 = 14; // stage 2: most segments one large send may become
 export const P_guestResident: u32 = 15; // guest: frames stay in guest RAM across loops (pktgen-style)
 export const P_guestBufferBytes: u32 = 16; // guest: bytes of guest RAM its buffers cycle through (0: all)
+export const P_vxlanPort: u32 = 17; // UDP port parsed as VXLAN (0: 4789, RFC 7348)
+export const P_genevePort: u32 = 18; // UDP port parsed as Geneve (0: 6081, RFC 8926)
+export const P_nicTunnelLsoOff: u32 = 19; // 1: the NIC cannot segment tunnels (stage 1 does all)
 export const P_COUNT: u32 = 32;
 
 // @ts-ignore: decorator

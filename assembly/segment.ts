@@ -9,6 +9,13 @@
 //   TCP options and VLAN tags copied unchanged (they are part of the header);
 //   the IPv4 header checksum, and the full TCP checksum over a pseudo-header rebuilt from the
 //   segment's own IP header (the guest's seed in the checksum field is never used).
+// For UDP segmentation (GSO_UDP_L4) the transport fix-ups are the kernel's __udp_gso_segment
+// (net/ipv4/udp_offload.c): each segment's UDP length, and its full UDP checksum over its own
+// pseudo-header (a computed 0 sent as 0xffff, RFC 768); IP length, ID and checksum as above.
+// A UDP tunnel (PD_OUTER_L3 != 0; skb_udp_tunnel_segment): the inner packet as above, then
+// the outer stack of each segment — outer IPv4 total length, ID (+i) and header checksum, or
+// IPv6 payload length; outer UDP length; the outer UDP checksum computed over the segment when
+// the guest set VIRTIO_NET_HDR_F_UDP_TUNNEL_CSUM, else left as the guest wrote it (zero).
 // Segments are written straight into the wire ring: the payload is copied once, by the DMA.
 
 import * as D from "./descriptors";
@@ -16,10 +23,12 @@ import { countAdd, C_segments, DROP_oversize, STATUS_OK } from "./counters";
 import { param, P_fixedId, P_mtu } from "./params";
 import { wireCommit, wireHasRoom, wireReserve, WIRE_RECORD_HEADER } from "./wire_sink";
 import { be16, be32, setBe16, setBe32 } from "./wire/bytes";
-import { checksumAdd, ipv4HeaderChecksum, pseudoHeaderV4, pseudoHeaderV6, storeChecksum } from "./wire/checksum";
+import { checksumAdd, fold, ipv4HeaderChecksum, pseudoHeaderV4, pseudoHeaderV6, storeChecksum } from "./wire/checksum";
 import { IPV4_ID, IPV4_TOTAL_LEN, ipv4HeaderLen } from "./wire/ipv4";
 import { IPV6_HEADER_LEN, IPV6_PAYLOAD_LEN } from "./wire/ipv6";
 import { IPPROTO_TCP, TCP_CHECKSUM, TCP_CWR, TCP_FIN, TCP_FLAGS, TCP_PSH, TCP_SEQ } from "./wire/tcp";
+import { IPPROTO_UDP, UDP_CHECKSUM, UDP_LENGTH, storeUdpChecksum } from "./wire/udp";
+import { isUdpLargeSend } from "./offload";
 
 export const STALL: u32 = 0xffffffff;
 
@@ -47,9 +56,14 @@ export function segmentChunk(pd: u32): u32 {
   const l3 = <u32>load<u16>(pd + D.PD_L3_OFFSET);
   const l4 = <u32>load<u16>(pd + D.PD_L4_OFFSET);
   const v4 = load<u8>(pd + D.PD_IP_VERSION) == 4;
+  const udp = isUdpLargeSend(load<u8>(pd + D.PD_GSO_TYPE));
+  const o3 = <u32>load<u16>(pd + D.PD_OUTER_L3);
+  const o4 = <u32>load<u16>(pd + D.PD_OUTER_L4);
+  const outerV4 = load<u8>(pd + D.PD_OUTER_IP_VERSION) == 4;
+  const outerCsum = (load<u8>(pd + D.PD_FLAGS) & D.VIRTIO_NET_HDR_F_UDP_TUNNEL_CSUM) != 0;
   segmentsMade = 0;
   segmentBytes = 0;
-  if (h - l3 + mss > param(P_mtu)) return DROP_oversize;
+  if (h - (o3 != 0 ? o3 : l3) + mss > param(P_mtu)) return DROP_oversize;
   const segments = max<u32>(1, (payload + mss - 1) / mss); // no payload: one header-only frame
   const recordMax = WIRE_RECORD_HEADER + ((h + mss + 7) & ~7);
   let i: u32 = 0;
@@ -61,6 +75,7 @@ export function segmentChunk(pd: u32): u32 {
   }
   const ip = hdr + l3;
   const id0 = v4 ? be16(ip + IPV4_ID) : 0;
+  const outerId0 = o3 != 0 && outerV4 ? be16(hdr + o3 + IPV4_ID) : 0;
   const seq0 = be32(hdr + l4 + TCP_SEQ);
   const flags0 = <u32>load<u8>(hdr + l4 + TCP_FLAGS);
   const fixedId = param(P_fixedId) != 0;
@@ -78,7 +93,7 @@ export function segmentChunk(pd: u32): u32 {
     memory.copy(at, hdr, h);
     gather(at + h, len);
     const sip = at + l3;
-    const tcp = at + l4;
+    const l4h = at + l4;
     if (v4) {
       setBe16(sip + IPV4_TOTAL_LEN, h - l3 + len);
       if (!fixedId) setBe16(sip + IPV4_ID, id0 + i);
@@ -86,15 +101,13 @@ export function segmentChunk(pd: u32): u32 {
     } else {
       setBe16(sip + IPV6_PAYLOAD_LEN, h - l3 - IPV6_HEADER_LEN + len);
     }
-    setBe32(tcp + TCP_SEQ, seq0 + i * mss);
-    let flags = flags0;
-    if (i + 1 < segments) flags &= ~(TCP_FIN | TCP_PSH);
-    if (i > 0) flags &= ~TCP_CWR;
-    store<u8>(tcp + TCP_FLAGS, <u8>flags);
-    const tcpLen = h - l4 + len;
-    store<u16>(tcp + TCP_CHECKSUM, 0);
-    const pseudo = v4 ? pseudoHeaderV4(sip, IPPROTO_TCP, tcpLen) : pseudoHeaderV6(sip, IPPROTO_TCP, tcpLen);
-    storeChecksum(tcp + TCP_CHECKSUM, checksumAdd(tcp, tcpLen, pseudo));
+    let innerPseudo: u32 = 0;
+    if (udp) {
+      fixUdpSegment(l4h, sip, v4, h - l4 + len);
+    } else {
+      innerPseudo = fixTcpSegment(l4h, sip, v4, h - l4 + len, seq0 + i * mss, flags0, i, segments);
+    }
+    if (o3 != 0) fixOuterSegment(at, o3, o4, v4 ? l3 : l4, outerV4, h + len, fixedId ? outerId0 : outerId0 + i, outerCsum, innerPseudo);
     wireCommit(ts);
     segmentBytes += h + len;
     segmentsMade++;
@@ -102,6 +115,59 @@ export function segmentChunk(pd: u32): u32 {
   resumeSegment = 0;
   countAdd(C_segments, segmentsMade);
   return STATUS_OK;
+}
+
+/** TCP segment i of `segments`: sequence, FIN/PSH on the last, CWR on the first, checksum.
+ *  Returns the pseudo-header sum it used (a tunnel's outer checksum needs it). */
+// @ts-ignore: decorator
+@inline function fixTcpSegment(tcp: u32, sip: u32, v4: bool, tcpLen: u32, seq: u32, flags0: u32,
+  i: u32, segments: u32): u32 {
+  setBe32(tcp + TCP_SEQ, seq);
+  let flags = flags0;
+  if (i + 1 < segments) flags &= ~(TCP_FIN | TCP_PSH);
+  if (i > 0) flags &= ~TCP_CWR;
+  store<u8>(tcp + TCP_FLAGS, <u8>flags);
+  store<u16>(tcp + TCP_CHECKSUM, 0);
+  const pseudo = v4 ? pseudoHeaderV4(sip, IPPROTO_TCP, tcpLen) : pseudoHeaderV6(sip, IPPROTO_TCP, tcpLen);
+  storeChecksum(tcp + TCP_CHECKSUM, checksumAdd(tcp, tcpLen, pseudo));
+  return pseudo;
+}
+
+/** UDP segment (__udp_gso_segment): its own length and checksum. */
+// @ts-ignore: decorator
+@inline function fixUdpSegment(uh: u32, sip: u32, v4: bool, udpLen: u32): void {
+  setBe16(uh + UDP_LENGTH, udpLen);
+  store<u16>(uh + UDP_CHECKSUM, 0);
+  const pseudo = v4 ? pseudoHeaderV4(sip, IPPROTO_UDP, udpLen) : pseudoHeaderV6(sip, IPPROTO_UDP, udpLen);
+  storeUdpChecksum(uh + UDP_CHECKSUM, checksumAdd(uh, udpLen, pseudo));
+}
+
+/** A tunnel's outer stack of a segment of `frameLen` bytes, after its inner TCP checksum. The
+ *  outer UDP checksum covers the inner TCP segment, whose sum — its checksum now in place — is
+ *  the complement of its pseudo-header sum `innerPseudo`: so only the bytes from the outer UDP
+ *  header to the inner TCP header are summed, never the payload again (the kernel's Local
+ *  Checksum Offload identity, lco_csum; Documentation/networking/checksum-offloads.rst). An
+ *  inner IPv4 header with its checksum in place sums to 0xffff, ones'-complement zero, so the
+ *  caller passes `summedTo` = the inner IPv4 header's start (IPv6: the inner TCP header's):
+ *  the ±0 this leaves open is one value on the wire, UDP sending 0 as 0xffff. */
+// @ts-ignore: decorator
+@inline function fixOuterSegment(at: u32, o3: u32, o4: u32, summedTo: u32, v4: bool, frameLen: u32, id: u32, csum: bool,
+  innerPseudo: u32): void {
+  const ip = at + o3;
+  if (v4) {
+    setBe16(ip + IPV4_TOTAL_LEN, frameLen - o3);
+    setBe16(ip + IPV4_ID, id);
+    ipv4HeaderChecksum(ip, ipv4HeaderLen(ip));
+  } else {
+    setBe16(ip + IPV6_PAYLOAD_LEN, frameLen - o3 - IPV6_HEADER_LEN);
+  }
+  const udpLen = frameLen - o4;
+  setBe16(at + o4 + UDP_LENGTH, udpLen);
+  if (!csum) return;
+  store<u16>(at + o4 + UDP_CHECKSUM, 0);
+  const pseudo = v4 ? pseudoHeaderV4(ip, IPPROTO_UDP, udpLen) : pseudoHeaderV6(ip, IPPROTO_UDP, udpLen);
+  const innerSum = ~fold(innerPseudo) & 0xffff;
+  storeUdpChecksum(at + o4 + UDP_CHECKSUM, checksumAdd(at + o4, summedTo - o4, pseudo + innerSum));
 }
 
 /** Copies the next `len` payload bytes from the SG entries to `dst`. */

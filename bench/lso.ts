@@ -1,5 +1,7 @@
 // Large send offload, side by side in one run: segmented output in Gbit/s per core for a 64 KiB
-// and a 185 KB super-packet (MTU 1500, every IPv4 header and TCP checksum computed), for
+// and a 185 KB TCP super-packet, a 64 KiB USO datagram (GSO_UDP_L4, every UDP checksum) and a
+// 64 KiB VXLAN super-packet (IPv4 outer with UDP checksum, inner TCP; every inner and outer
+// checksum) — MTU 1500, every IPv4 header and L4 checksum computed — for
 //   wasm      — the core single-threaded: stage 1 (translateStage) + stage 2 (nicStage) on
 //               hand-posted large-send descriptors, the wire in discard mode (the NIC still
 //               writes every byte of every frame);
@@ -20,7 +22,7 @@ import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { Core, WASM_PAGE, createCore, projectRoot } from "../src/core.js";
 import { readCaptureFile } from "../src/capture/index.js";
-import { defaultMss, offloadFrame, parseFrame } from "../src/reference/index.js";
+import { defaultMss, offloadFrame, parseFrame, parseTunnel } from "../src/reference/index.js";
 
 const { values } = parseArgs({
   options: {
@@ -46,10 +48,64 @@ function firstFrame(file: string): Uint8Array {
   return first;
 }
 
-const INPUTS = [
-  { name: "64 KiB", file: "tcp-64k-v4.pcap" },
-  { name: "185 KB", file: "bigtcp-185k-v4.pcap" },
-].map((i) => ({ ...i, frame: firstFrame(i.file) }));
+const put16 = (b: Uint8Array, o: number, v: number) => {
+  b[o] = v >> 8;
+  b[o + 1] = v & 0xff;
+};
+
+/** A 64 KiB UDP_SEGMENT datagram: the TCP frame's Ethernet + IPv4 header, UDP, 65507 bytes. */
+function usoFrame(tcp: Uint8Array): Uint8Array {
+  const f = new Uint8Array(14 + 65535);
+  f.set(tcp.subarray(0, 34));
+  for (let i = 42; i < f.length; i++) f[i] = (i * 7) & 0xff;
+  put16(f, 16, 65535);
+  f[23] = 17;
+  put16(f, 34, 40000);
+  put16(f, 36, 443);
+  put16(f, 38, 65515);
+  return f;
+}
+
+/** The TCP frame, cut to fit, inside Ethernet + IPv4 + UDP (checksum set) + VXLAN: 64 KiB outer. */
+function vxlanFrame(tcp: Uint8Array): Uint8Array {
+  const innerLen = 65535 - 36; // the outer IPv4 total length caps the whole
+  const f = new Uint8Array(50 + innerLen);
+  f.set(tcp.subarray(0, 34));
+  f.set(tcp.subarray(0, innerLen), 50);
+  put16(f, 50 + 16, innerLen - 14); // inner IPv4 total length
+  put16(f, 16, f.length - 14);
+  f[23] = 17;
+  put16(f, 34, 51000);
+  put16(f, 36, 4789);
+  put16(f, 38, f.length - 34);
+  put16(f, 40, 0x1234); // non-zero: the outer UDP checksum is computed per segment
+  f[42] = 0x08; // VXLAN I flag
+  return f;
+}
+
+type Kind = "tcp" | "uso" | "vxlan";
+const tcp64 = firstFrame("tcp-64k-v4.pcap");
+const INPUTS: { name: string; kind: Kind; frame: Uint8Array }[] = [
+  { name: "64 KiB", kind: "tcp", frame: tcp64 },
+  { name: "185 KB", kind: "tcp", frame: firstFrame("bigtcp-185k-v4.pcap") },
+  { name: "64 KiB USO", kind: "uso", frame: usoFrame(tcp64) },
+  { name: "64 KiB VXLAN", kind: "vxlan", frame: vxlanFrame(tcp64) },
+];
+
+interface LargeSendDesc { flags: number; gsoType: number; hdrLen: number; gsoSize: number; csumStart: number; csumOffset: number; len: number }
+
+/** The virtio_net_hdr guest_offload.ts would post for the input. */
+function descriptorOf(kind: Kind, frame: Uint8Array): LargeSendDesc {
+  const l = parseFrame(frame);
+  if (kind === "uso") return { flags: 1, gsoType: 5, hdrLen: l.payload, gsoSize: MTU - l.ipHeaderLen - 8, csumStart: l.l4, csumOffset: 6, len: frame.length };
+  if (kind === "vxlan") {
+    const t = parseTunnel(frame)!;
+    const inner = parseFrame(frame.subarray(t.inner));
+    const hdrLen = t.inner + inner.payload;
+    return { flags: 1 | 8, gsoType: 1 | 0x20, hdrLen, gsoSize: MTU - (hdrLen - t.outerL3), csumStart: t.inner + inner.l4, csumOffset: 16, len: frame.length };
+  }
+  return { flags: 1, gsoType: l.ipVersion === 4 ? 1 : 4, hdrLen: l.payload, gsoSize: defaultMss(frame, MTU), csumStart: l.l4, csumOffset: 16, len: frame.length };
+}
 
 // ---- the wasm core, single-threaded ----
 
@@ -61,7 +117,7 @@ class WasmLso {
   private readonly x: Record<string, any>;
   private readonly k: (n: string) => number;
   private cookie = 0;
-  desc!: { gsoType: number; hdrLen: number; gsoSize: number; csumStart: number; len: number };
+  desc!: LargeSendDesc;
 
   constructor(wasmFile?: string) {
     const plan = [1 << 20, 256, 4 << 20, 1 << 19] as const; // guest RAM, ring slots, wire, arena
@@ -83,15 +139,14 @@ class WasmLso {
       this.core.setParam(n, v);
   }
 
-  load(frame: Uint8Array): void {
+  load(frame: Uint8Array, kind: Kind): void {
     for (let done = 0; done < frame.length; ) {
       const at = GPA + done;
       const n = Math.min(4096 - (at & 4095), frame.length - done);
       this.core.u8.set(frame.subarray(done, done + n), this.x.machineAddress(at) >>> 0);
       done += n;
     }
-    const l = parseFrame(frame);
-    this.desc = { gsoType: l.ipVersion === 4 ? 1 : 4, hdrLen: l.payload, gsoSize: defaultMss(frame, MTU), csumStart: l.l4, len: frame.length };
+    this.desc = descriptorOf(kind, frame);
   }
 
   /** Posts BATCH large sends and runs both stages until all have completed. */
@@ -106,12 +161,12 @@ class WasmLso {
       v.setUint32(gd + k("GD_GPA"), GPA, true);
       v.setUint32(gd + k("GD_LEN"), this.desc.len, true);
       v.setUint32(gd + k("GD_COOKIE"), this.cookie++, true);
-      v.setUint8(gd + k("GD_FLAGS"), 1); // NEEDS_CSUM
+      v.setUint8(gd + k("GD_FLAGS"), this.desc.flags); // NEEDS_CSUM (+ UDP_TUNNEL_CSUM)
       v.setUint8(gd + k("GD_GSO_TYPE"), this.desc.gsoType);
       v.setUint16(gd + k("GD_HDR_LEN"), this.desc.hdrLen, true);
       v.setUint16(gd + k("GD_GSO_SIZE"), this.desc.gsoSize, true);
       v.setUint16(gd + k("GD_CSUM_START"), this.desc.csumStart, true);
-      v.setUint16(gd + k("GD_CSUM_OFFSET"), 16, true);
+      v.setUint16(gd + k("GD_CSUM_OFFSET"), this.desc.csumOffset, true);
       v.setBigUint64(gd + k("GD_TIMESTAMP"), 0n, true);
     }
     x.ringPublish(ring, BATCH);
@@ -163,12 +218,12 @@ class CopyRoof {
     this.dstSize = core.constant("wireBytes");
   }
 
-  load(core: Core, frame: Uint8Array): void {
+  load(core: Core, frame: Uint8Array, kind: Kind): void {
     core.u8.set(frame, this.src);
-    const l = parseFrame(frame);
-    this.h = l.payload;
-    this.mss = defaultMss(frame, MTU);
-    this.payload = frame.length - l.payload;
+    const d = descriptorOf(kind, frame);
+    this.h = d.hdrLen;
+    this.mss = d.gsoSize;
+    this.payload = frame.length - d.hdrLen;
   }
 
   /** One super-packet's worth: per segment, its header and its payload slice. Returns bytes. */
@@ -215,7 +270,7 @@ for (const input of INPUTS) {
     runners.push({
       label: `${label} ${input.name}`,
       run: () => {
-        w.load(input.frame);
+        w.load(input.frame, input.kind);
         return timed(() => {
           const before = w.wireBytes();
           w.batch();
@@ -233,7 +288,7 @@ for (const input of INPUTS) {
   runners.push({
     label: `memory.copy ${input.name}`,
     run: () => {
-      roof.load(wasm.core, input.frame);
+      roof.load(wasm.core, input.frame, input.kind);
       return timed(() => roof.once());
     },
   });
@@ -253,9 +308,20 @@ if (values.json) console.log(JSON.stringify({ mtu: MTU, nicMaxLso: NIC_MAX_LSO, 
 else {
   console.log(`LSO segmented output, Gbit/s per core (MTU ${MTU}, --nic-max-lso ${NIC_MAX_LSO}; ${ROUNDS} interleaved rounds of ${SAMPLE_MS} ms; median [min–max])`);
   for (const input of INPUTS) {
-    const segs = Math.ceil((input.frame.length - parseFrame(input.frame).payload) / defaultMss(input.frame, MTU));
+    const d = descriptorOf(input.kind, input.frame);
+    const segs = Math.ceil((input.frame.length - d.hdrLen) / d.gsoSize);
+    const frameBytes = (input.frame.length - d.hdrLen + segs * d.hdrLen) / segs; // mean segment size
     console.log(`\n${input.name} super-packet (${input.frame.length} B → ${segs} segments):`);
-    for (const r of rows.filter((r) => r.label.endsWith(input.name)))
-      console.log(`  ${r.label.replace(` ${input.name}`, "").padEnd(12)} ${r.median.toFixed(2).padStart(7)}  [${r.min.toFixed(2)}–${r.max.toFixed(2)}]`);
+    for (const r of rows.filter((r) => r.label.endsWith(` ${input.name}`)))
+      console.log(`  ${r.label.replace(` ${input.name}`, "").padEnd(12)} ${r.median.toFixed(2).padStart(7)} Gbit/s  [${r.min.toFixed(2)}–${r.max.toFixed(2)}]  ${(r.median / 8 / frameBytes * 1e3).toFixed(2).padStart(6)} Mseg/s`);
+  }
+  // Ratios to TCP per round (each round runs them back to back), then the median: steadier on
+  // a noisy machine than a ratio of two medians.
+  const tcp = samples.get("wasm 64 KiB");
+  for (const l of ["wasm 64 KiB USO", "wasm 64 KiB VXLAN"]) {
+    const v = samples.get(l);
+    if (!tcp || !v) continue;
+    const ratios = v.map((x, i) => x / tcp[i]);
+    console.log(`${l} / wasm 64 KiB TCP: ${median(ratios).toFixed(2)} [${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}] (Gbit/s, per-round ratio, median)`);
   }
 }

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Records Linux-kernel GSO oracle pairs (DESIGN.md §7) into captures/linux-gso/.
 #
-#   sudo scripts/record-gso-oracle.sh [OUTDIR]        (default: captures/linux-gso)
+#   sudo scripts/record-gso-oracle.sh [OUTDIR] [WHAT]  (default: captures/linux-gso all)
+#
+# WHAT: tcp (the TCP pairs), uso (UDP_SEGMENT super-datagrams, scripts/uso-send.py), vxlan (TCP
+# inside VXLAN), or all. GSO_NS_PREFIX names the namespaces (default vnicgso).
 #
 # Three network namespaces A — R — B joined by veth pairs, R bridging them:
 #
@@ -21,7 +24,10 @@
 set -euo pipefail
 
 OUT=${1:-captures/linux-gso}
-A=vnicgso-a R=vnicgso-r B=vnicgso-b
+WHAT=${2:-all}
+NS=${GSO_NS_PREFIX:-vnicgso}
+A=$NS-a R=$NS-r B=$NS-b
+HERE=$(cd "$(dirname "$0")" && pwd)
 BIG=185000              # BIG TCP super-packet limit (gso_max_size), as in DESIGN.md §7
 PKTS=4000               # tcpdump -c per side: a ceiling, the byte limits below end runs first
 mkdir -p "$OUT"
@@ -51,6 +57,9 @@ setup() {
   inA ip link set a0 up; inA ip link set lo up
   inB ip link set b0 up; inB ip link set lo up
   inR ethtool -K rb tso off tx off >/dev/null
+  # UDP GSO and tunnel GSO in software too (skb_udp_tunnel_segment, __udp_gso_segment).
+  inR ethtool -K rb tx-udp-segmentation off tx-udp_tnl-segmentation off tx-udp_tnl-csum-segmentation off \
+    tx-gso-partial off >/dev/null 2>&1 || true
   sleep 1                         # links up, bridge ports forwarding (no STP), no DAD (nodad)
 }
 
@@ -92,9 +101,71 @@ record() {
   tail -n 2 "/tmp/$name.in.log" "/tmp/$name.out.log" | grep packets || true
 }
 
+# capture_start NAME / capture_stop: tcpdump on ra (in) and rb (out), as record() does.
+capture_start() {
+  CAP=$1
+  ip netns exec $R tcpdump -B 32768 -i ra -Q in -s 0 -c $PKTS -w "$OUT/$CAP.in.pcap" 2>"/tmp/$CAP.in.log" & TIN=$!
+  ip netns exec $R tcpdump -B 32768 -i rb -Q out -s 0 -c $PKTS -w "$OUT/$CAP.out.pcap" 2>"/tmp/$CAP.out.log" & TOUT=$!
+  PIDS+=($TIN $TOUT)
+  for _ in $(seq 50); do grep -q listening "/tmp/$CAP.in.log" && grep -q listening "/tmp/$CAP.out.log" && break; sleep 0.1; done
+}
+capture_stop() {
+  sleep 2.5
+  kill -TERM $TIN $TOUT 2>/dev/null || true
+  wait $TIN $TOUT 2>/dev/null || true
+  tail -n 2 "/tmp/$CAP.in.log" "/tmp/$CAP.out.log" | grep packets || true
+}
+
+# record_uso NAME DST GSO_SIZE LEN...: UDP_SEGMENT super-datagrams from A to B port 9000.
+record_uso() {
+  local name=$1; shift
+  echo "== $name: uso-send.py $*"
+  capture_start "$name"
+  inA python3 "$HERE/uso-send.py" "$1" 9000 "${@:2}"
+  capture_stop
+}
+
+# vxlan_setup CSUM: a VXLAN device (VNI 42, UDP 4789) over a0 / b0, inner 10.78.0.x and fd78::x;
+# CSUM udpcsum|noudpcsum sets the outer UDP checksum (IPv4 outer; IPv6 outer always has one).
+vxlan_setup() {
+  local csum=$1 outer=${2:-4}
+  local ra=10.77.0.1 rb=10.77.0.2
+  [ "$outer" = 6 ] && ra=fd77::1 rb=fd77::2
+  local six=""; [ "$outer" = 6 ] && six="udp6zerocsumtx udp6zerocsumrx"; [ "$outer" = 6 ] && [ "$csum" = udpcsum ] && six=""
+  inA ip link add vx0 type vxlan id 42 local $ra remote $rb dstport 4789 dev a0 $csum $six
+  inB ip link add vx0 type vxlan id 42 local $rb remote $ra dstport 4789 dev b0 $csum $six
+  inA ip addr add 10.78.0.1/24 dev vx0; inA ip -6 addr add fd78::1/64 dev vx0 nodad
+  inB ip addr add 10.78.0.2/24 dev vx0; inB ip -6 addr add fd78::2/64 dev vx0 nodad
+  inA ip link set vx0 up; inB ip link set vx0 up
+  sleep 1
+}
+
 echo "kernel: $(uname -srvm)"
 echo "iproute2: $(ip -V)"
 echo "tcpdump: $(tcpdump --version 2>&1 | head -1), iperf3: $(iperf3 --version | head -1)"
+
+if [ "$WHAT" = all ] || [ "$WHAT" = uso ]; then
+  setup
+  # gso_size from the MTU (1500 − 20 − 8, 1500 − 40 − 8), no plain datagram first.
+  record_uso uso-v4-mtu 10.77.0.2 1472 4000 14720 65000
+  record_uso uso-v6-mtu fd77::2 1452 4000 14520 65000
+  # gso_size 1200 (QUIC's), shown by a plain full-sized datagram first; a short plain one too.
+  record_uso uso-v4-1200 10.77.0.2 1200 1200 300 6000 61000 65507
+  record_uso uso-v6-1200 fd77::2 1200 1200 300 6000 61001
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = vxlan ]; then
+  setup; vxlan_setup udpcsum
+  record vxlan-v4-csum 10.78.0.2 -n 200K -l 64K
+  setup; vxlan_setup noudpcsum
+  record vxlan-v4-nocsum 10.78.0.2 -n 200K -l 64K
+  setup; vxlan_setup noudpcsum 6
+  record vxlan-v6-v6inner fd78::2 -6 -n 200K -l 64K
+  setup; vxlan_setup udpcsum 6
+  record vxlan-v6-csum 10.78.0.2 -n 200K -l 64K
+fi
+
+[ "$WHAT" = all ] || [ "$WHAT" = tcp ] || { ls -l "$OUT"/*.pcap; exit 0; }
 
 setup
 record v6-64k fd77::2 -6 -n 1M

@@ -52,6 +52,9 @@ Options:
                      first cut into k·MSS chunks by the backend (LSO stage 1)
   --nic-max-segments N  most segments one large send may become (default 65535)
   --fixed-id         keep the IPv4 ID of every segment (default: +1 per segment)
+  --vxlan-port N     UDP port parsed as VXLAN (default 4789); --geneve-port N: Geneve (6081)
+  --nic-tunnel-lso on|off  whether the NIC segments VXLAN/Geneve large sends (default on);
+                     off: stage 1 segments and checksums them in software
   --no-csum-offload  post TCP/UDP frames that need no segmentation verbatim (default: the
                      guest asks NEEDS_CSUM and the NIC computes the checksum)
   ${COALESCE_HELP.replace(/\n/g, "\n  ")}
@@ -129,6 +132,9 @@ async function replayCommand(argv: string[]): Promise<number> {
       "nic-max-lso": { type: "string" },
       "nic-max-segments": { type: "string" },
       "fixed-id": { type: "boolean" },
+      "vxlan-port": { type: "string" },
+      "geneve-port": { type: "string" },
+      "nic-tunnel-lso": { type: "string" },
       "no-csum-offload": { type: "boolean" },
       coalesce: { type: "string" },
       topspeed: { type: "boolean" },
@@ -173,6 +179,9 @@ async function replayCommand(argv: string[]): Promise<number> {
     fixedId: values["fixed-id"] ? 1 : 0,
     csumOffload: values["no-csum-offload"] ? 0 : 1,
     guestResident: values["guest-resident"] ? 1 : 0,
+    vxlanPort: intOption(values["vxlan-port"], "--vxlan-port", 4789, 1, 65535),
+    genevePort: intOption(values["geneve-port"], "--geneve-port", 6081, 1, 65535),
+    nicTunnelLsoOff: onOff(values["nic-tunnel-lso"], "--nic-tunnel-lso", true) ? 0 : 1,
   };
   const pace = parsePace(values);
   const loops = intOption(values.loop, "--loop", 1, 0);
@@ -271,4 +280,12 @@ function reportError(e: unknown): number {
   }
   process.stderr.write(`vnic: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
   return EXIT_FAILED;
+}
+
+/** An on|off option (undefined: the default). */
+function onOff(value: string | undefined, name: string, dflt: boolean): boolean {
+  if (value === undefined) return dflt;
+  if (value === "on") return true;
+  if (value === "off") return false;
+  throw new UsageError(`${name} takes on or off, not ${JSON.stringify(value)}`);
 }

@@ -90,7 +90,9 @@ describe("descriptor fuzzing, single-threaded (translateStage / nicStage)", () =
     expect(seen.get("ok") ?? 0).toBeGreaterThan(1000);
     for (const reason of ["badAddress", "empty", "tooManySegments", "oversize", "runt"]) expect(seen.get(reason) ?? 0).toBeGreaterThan(0);
     expect(rig!.framesOut).toBeGreaterThan(1000);
-  }, 60_000);
+    // 33 s on a quiet run, 58 s at load average 16 on 2 cores (the same at the commit before USO):
+    // a timeout is no speed test, so it leaves room.
+  }, 180_000);
 
   it("10^3 batches on the debug core (assertions on)", () => {
     fuzzDevice({ cases: 1_000, seed, rig: { flavor: "debug" } });

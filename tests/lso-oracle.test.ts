@@ -15,7 +15,7 @@ import path from "node:path";
 import { readCaptureFile } from "../src/capture/index.js";
 import { replay } from "../src/replay.js";
 import { parseCopyMode } from "../src/copy-options.js";
-import { isTcpFrame } from "./helpers/lso-frames.js";
+import { isTcpFrame, isUdpFrame } from "./helpers/lso-frames.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const DIRS = [path.resolve(root, "../shared/captures/linux-gso"), path.join(root, "captures/linux-gso")];
@@ -36,10 +36,12 @@ function pairs(): { name: string; input: string; expected: string }[] {
   return found;
 }
 
+/** The frames compared: TCP and UDP (USO segments, tunnels' outer UDP) — not the hosts' own
+ *  ARP / neighbour discovery / MLD. */
 function tcpFrames(file: string): Uint8Array[] {
   const frames: Uint8Array[] = [];
   readCaptureFile(file, (f) => {
-    if (isTcpFrame(f.data)) frames.push(new Uint8Array(f.data));
+    if (isTcpFrame(f.data) || isUdpFrame(f.data)) frames.push(new Uint8Array(f.data));
   });
   return frames;
 }
@@ -49,6 +51,7 @@ const CONFIGS = [
   { label: "--nic-max-lso 16384", nicMaxLso: 16384, copy: "headers" },
   { label: "--copy none", nicMaxLso: 65536, copy: "none" },
   { label: "--copy l3:10 --nic-max-lso 16384", nicMaxLso: 16384, copy: "l3:10" },
+  { label: "--nic-tunnel-lso off --copy none", nicMaxLso: 65536, copy: "none", nicTunnelLsoOff: 1 },
 ];
 
 const found = pairs();
@@ -59,15 +62,15 @@ describe.skipIf(found.length === 0)("LSO against the Linux kernel's own segmenta
   const expectedCache = new Map<string, Uint8Array[]>();
   const cases = found.flatMap((p) => CONFIGS.map((c) => ({ ...p, ...c })));
 
-  it.each(cases)("$name: TCP frames byte-identical to the kernel's, in order, $label", async (c) => {
+  it.each(cases)("$name: TCP/UDP frames byte-identical to the kernel's, in order, $label", async (c) => {
     let expected = expectedCache.get(c.expected);
     if (!expected) expectedCache.set(c.expected, (expected = tcpFrames(c.expected)));
     expect(expected.length).toBeGreaterThan(0);
-    const file = path.join(out, `${path.basename(c.input, ".in.pcap")}-${c.nicMaxLso}-${c.copy.replace(":", "")}.pcap`);
+    const file = path.join(out, `${path.basename(c.input, ".in.pcap")}-${c.nicMaxLso}-${c.copy.replace(":", "")}-${c.nicTunnelLsoOff ?? 0}.pcap`);
     const r = await replay({
       capture: c.input,
       out: file,
-      params: { mtu: 1500, nicMaxLso: c.nicMaxLso, ...parseCopyMode(c.copy) },
+      params: { mtu: 1500, nicMaxLso: c.nicMaxLso, nicTunnelLsoOff: c.nicTunnelLsoOff ?? 0, ...parseCopyMode(c.copy) },
       loops: 1,
       limit: 0,
     });
@@ -76,6 +79,7 @@ describe.skipIf(found.length === 0)("LSO against the Linux kernel's own segmenta
     // The super-packets went through the LSO path (stage 1 split them at 16384), none refused.
     const k = r.snapshot.counters;
     expect(k.superPackets).toBeGreaterThan(0n);
+    if (c.nicTunnelLsoOff && c.name.includes("vxlan")) expect(k.segments).toBe(0n); // stage 1 did every segment
     if (c.nicMaxLso < 65536) expect(k.stage1Chunks).toBeGreaterThan(0n); // every pair holds packets over 16 KiB
     expect(Object.entries(r.snapshot.drops).filter(([, n]) => n > 0n)).toEqual([]);
     expect(got.length).toBe(expected.length);

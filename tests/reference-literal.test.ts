@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import {
   OFFLOAD_ERROR_REASONS, OffloadError, checksumOffload, defaultMss, fold, internetChecksum, offloadFrame, onesSum,
-  parseFrame, pseudoHeaderSumV4, pseudoHeaderSumV6, segmentTcp, stage1Split, updateChecksum,
+  parseFrame, pseudoHeaderSumV4, pseudoHeaderSumV6, segmentTcp, segmentTunnel, segmentUdp, stage1Split, updateChecksum,
 } from "../src/reference/index.js";
 import { buildFrame, FrameSpec, read16, read32 } from "./reference-frames.js";
 
@@ -148,6 +148,9 @@ describe("bad requests are errors with named reasons", () => {
     ["ipv4Fragment", () => segmentTcp(Object.assign(good(), { 20: 0x20 }), { mss: 100 })],
     ["badTcpFlags", () => segmentTcp(buildFrame(spec({ flags: 0x12 })).frame, { mss: 4 })],
     ["tooManySegments", () => segmentTcp(good(), { mss: 1, maxSegments: 2999 })],
+    ["notUdp", () => segmentUdp(good(), { mss: 100 })],
+    ["udpTooLong", () => segmentUdp(Object.assign(buildFrame(spec({ ipVersion: 6, payloadLen: 70000 })).frame, { 20: 17 }), { mss: 1000 })],
+    ["notTunnel", () => segmentTunnel(Object.assign(good(), { 23: 17 }), { mss: 100 })],
   ];
   it("covers every reason in OFFLOAD_ERROR_REASONS", () => {
     expect(cases.map(([r]) => r).sort()).toEqual([...OFFLOAD_ERROR_REASONS].sort());

@@ -5,7 +5,8 @@
 
 import { checksumOf, internetChecksum, onesSum, pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./checksum.js";
 import { OffloadError } from "./errors.js";
-import { copyOf, Layout, PROTO_TCP, PROTO_UDP, TCP_CHECKSUM, UDP_CHECKSUM, parseFrame, set16 } from "./headers.js";
+import { copyOf, get16, Layout, PROTO_TCP, PROTO_UDP, TCP_CHECKSUM, UDP_CHECKSUM, parseFrame, set16 } from "./headers.js";
+import { parseTunnel } from "./tunnel.js";
 
 /** The offload fields of struct virtio_net_hdr for a NEEDS_CSUM request. */
 export interface ChecksumRequest {
@@ -17,11 +18,27 @@ export interface ChecksumRequest {
  *  wire as 0xffff (the same value in ones'-complement; for UDP, RFC 768 requires it). */
 const mangleZero = (c: number): number => (c === 0 ? 0xffff : c);
 
-function checksumField(layout: Layout): number | null {
+function checksumField(layout: Layout, frame: Uint8Array): number | null {
   if (layout.fragment) return null; // a fragment's checksum covers bytes we do not have
   if (layout.l4Proto === PROTO_TCP) return TCP_CHECKSUM;
-  if (layout.l4Proto === PROTO_UDP) return UDP_CHECKSUM;
+  // A UDP checksum of 0 is "none" (RFC 768), over IPv6 too for tunnels (RFC 6935): no request.
+  if (layout.l4Proto === PROTO_UDP) return get16(frame, layout.l4 + UDP_CHECKSUM) === 0 ? null : UDP_CHECKSUM;
   return null;
+}
+
+/** A VXLAN/Geneve frame whose inner packet is TCP/UDP: its checksum request is on the inner L4
+ *  (the outer UDP checksum is the sender's local checksum offload value and stays). */
+function innerOf(frame: Uint8Array): number {
+  let t;
+  try {
+    t = parseTunnel(frame);
+  } catch (e) {
+    if (e instanceof OffloadError) return 0;
+    throw e;
+  }
+  if (!t) return 0;
+  const inner = tryParse(frame.subarray(t.inner));
+  return inner && (inner.l4Proto === PROTO_TCP || inner.l4Proto === PROTO_UDP) ? t.inner : 0;
 }
 
 function tryParse(frame: Uint8Array): Layout | null {
@@ -36,9 +53,11 @@ function tryParse(frame: Uint8Array): Layout | null {
 /** The NEEDS_CSUM request a guest with tx-checksumming on posts for this frame, or null when the
  *  frame is not an unfragmented TCP/UDP packet we can parse (it then goes out verbatim). */
 export function checksumRequest(frame: Uint8Array): ChecksumRequest | null {
-  const layout = tryParse(frame);
-  const field = layout && checksumField(layout);
-  return layout && field !== null ? { csumStart: layout.l4, csumOffset: field } : null;
+  const base = innerOf(frame);
+  const view = frame.subarray(base);
+  const layout = tryParse(view);
+  const field = layout && checksumField(layout, view);
+  return layout && field !== null ? { csumStart: base + layout.l4, csumOffset: field } : null;
 }
 
 /** virtio NEEDS_CSUM, literally: sum frame[csumStart, end) — which includes the guest's
@@ -55,10 +74,11 @@ export function completeChecksum(frame: Uint8Array, req: ChecksumRequest): Uint8
  *  completeChecksum when the seed is right, and a frame that already has its full checksum comes
  *  out unchanged. Frames that are not TCP/UDP come back as an unchanged copy. */
 export function checksumOffload(frame: Uint8Array): Uint8Array {
-  const out = copyOf(frame);
-  const layout = tryParse(frame);
-  const field = layout && checksumField(layout);
-  if (!layout || field === null) return out;
+  const whole = copyOf(frame);
+  const out = whole.subarray(innerOf(frame)); // a tunnel's inner frame, in place
+  const layout = tryParse(out);
+  const field = layout && checksumField(layout, out);
+  if (!layout || field === null) return whole;
   const at = layout.l4 + field;
   const length = layout.ipEnd - layout.l4;
   const pseudo = layout.ipVersion === 4
@@ -66,5 +86,5 @@ export function checksumOffload(frame: Uint8Array): Uint8Array {
     : pseudoHeaderSumV6(out, layout.l3, layout.l4Proto, length);
   set16(out, at, 0);
   set16(out, at, mangleZero(checksumOf(onesSum(out, layout.l4, layout.ipEnd, pseudo))));
-  return out;
+  return whole;
 }

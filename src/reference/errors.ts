@@ -15,6 +15,9 @@ export const OFFLOAD_ERROR_REASONS = [
   "ipv4Fragment", //        a large send with MF set or a fragment offset (or an IPv6 fragment header)
   "badTcpFlags", //         SYN, RST or URG in a large send
   "tooManySegments", //     more segments than options.maxSegments
+  "notUdp", //              a UDP large send (USO) whose transport is not UDP
+  "udpTooLong", //          a USO datagram longer than the UDP length field can say
+  "notTunnel", //           a tunnel large send that is not VXLAN/Geneve with an inner Ethernet frame
 ] as const;
 
 export type OffloadErrorReason = (typeof OFFLOAD_ERROR_REASONS)[number];

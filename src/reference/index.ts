@@ -10,3 +10,5 @@ export * from "./segment.js";
 export * from "./stage1.js";
 export * from "./csum.js";
 export * from "./offload.js";
+export * from "./uso.js";
+export * from "./tunnel.js";

@@ -1,12 +1,17 @@
 // The capture path of the reference: what the datapath does to one frame read from a capture.
 // A TCP frame whose IP packet is longer than the MTU is a large send (stage 1, then stage 2 on
-// each chunk); any other TCP/UDP frame gets checksum offload; everything else goes out verbatim.
+// each chunk); so is a UDP datagram (USO, uso.ts) and a VXLAN/Geneve frame with inner TCP
+// (tunnel.ts); any other TCP/UDP frame gets checksum offload (a tunnel's on its inner L4);
+// everything else goes out verbatim.
 
 import { checksumOffload, checksumRequest } from "./csum.js";
 import { copyOf, parseEthernet, parseFrame } from "./headers.js";
 import { templateOf } from "./piece.js";
 import { segmentTcp } from "./segment.js";
 import { Stage1Options, stage1Split } from "./stage1.js";
+import { PROTO_UDP, UDP_HEADER_LEN } from "./headers.js";
+import { TunnelOptions, parseTunnel, segmentTunnel, stage1SplitTunnel } from "./tunnel.js";
+import { segmentUdp, stage1SplitUdp } from "./uso.js";
 
 export interface OffloadOptions {
   /** IP MTU of the wire (the Ethernet header and VLAN tags are not counted). */
@@ -20,6 +25,13 @@ export interface OffloadOptions {
   minMss?: number;
   /** Complete TCP/UDP checksums of frames that need no segmentation (default true). */
   csumOffload?: boolean;
+  /** USO gso_size (default: mss, else MTU − IP header − 8; the datapath's guest also learns it
+   *  per flow, assembly/udp_flows.ts, which a one-frame function cannot). */
+  udpGsoSize?: number;
+  vxlanPort?: number;
+  genevePort?: number;
+  /** The NIC cannot segment tunnels (--nic-tunnel-lso off): one stage, all in software. */
+  nicTunnelLsoOff?: boolean;
 }
 
 /** What happened to one frame: a discriminated union, so callers count by kind. */
@@ -46,6 +58,15 @@ export function isLargeSend(frame: Uint8Array, mtu: number): boolean {
  *  offload, or verbatim. Throws OffloadError (a named reason) for a bad large send. */
 export function offloadFrame(frame: Uint8Array, opts: OffloadOptions): OffloadResult {
   if (isLargeSend(frame, opts.mtu)) {
+    const layout = parseFrame(frame);
+    const tunnel = layout.l4Proto === PROTO_UDP && !layout.fragment ? parseTunnel(frame, opts) : null;
+    if (tunnel) return offloadTunnel(frame, opts, tunnel.inner + parseFrame(frame.subarray(tunnel.inner)).payload - tunnel.outerL3);
+    if (layout.l4Proto === PROTO_UDP) {
+      const mss = opts.udpGsoSize ?? opts.mss ?? opts.mtu - layout.ipHeaderLen - UDP_HEADER_LEN;
+      const stage = { ...opts, mss };
+      const chunks = stage1SplitUdp(frame, stage);
+      return { kind: "segmented", chunks: chunks.length, frames: chunks.flatMap((c) => segmentUdp(c, stage)) };
+    }
     const mss = opts.mss ?? defaultMss(frame, opts.mtu);
     const stage: Stage1Options = { ...opts, mss };
     const chunks = stage1Split(frame, stage);
@@ -58,3 +79,15 @@ export function offloadFrame(frame: Uint8Array, opts: OffloadOptions): OffloadRe
   return { kind: "verbatim", frames: [copyOf(frame)] };
 }
 
+/** A tunnelled TCP large send; `headers` = bytes from the outer IP header through the inner TCP
+ *  header, so the default MSS is what the inner device's MTU leaves. */
+function offloadTunnel(frame: Uint8Array, opts: OffloadOptions & TunnelOptions, headers: number): OffloadResult {
+  const mss = opts.mss ?? opts.mtu - headers;
+  const stage = { ...opts, mss };
+  if (opts.nicTunnelLsoOff) {
+    const frames = segmentTunnel(frame, stage);
+    return { kind: "segmented", chunks: frames.length, frames };
+  }
+  const chunks = stage1SplitTunnel(frame, stage);
+  return { kind: "segmented", chunks: chunks.length, frames: chunks.flatMap((c) => segmentTunnel(c, stage)) };
+}

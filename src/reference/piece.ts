@@ -129,7 +129,7 @@ export function pieceFlags(flags: number, first: boolean, last: boolean): number
 }
 
 /** IPv4 total length, ID, and the header checksum over the piece's own header (RFC 791). */
-function fixIpv4(out: Uint8Array, ls: LargeSend, id: number): void {
+export function fixIpv4(out: Uint8Array, ls: Pick<LargeSend, "l3" | "ipHeaderLen">, id: number): void {
   set16(out, ls.l3 + IPV4_TOTAL_LENGTH, out.length - ls.l3);
   set16(out, ls.l3 + IPV4_ID, id);
   set16(out, ls.l3 + IPV4_CHECKSUM, 0);

@@ -3,7 +3,8 @@
 // This is what stage 2 (the NIC) does to each chunk, and what Linux's software GSO
 // (skb_segment + tcp_gso_segment + inet_gso_segment / ipv6_gso_segment) does to a gso skb.
 //
-// Not done here: UDP (USO/UFO), tunnels (VXLAN, Geneve, GRE), SCTP. A frame is one copy per
+// USO is uso.ts, VXLAN/Geneve tunnel.ts (which calls this on the inner frame). Not done: UFO,
+// GRE, SCTP. A frame is one copy per
 // segment; speed is the wasm core's business, readability is this file's.
 
 import {

@@ -158,6 +158,16 @@ export function buildLsoFrame(s: LsoFrameSpec): BuiltFrame {
 
 /** True for an Ethernet frame carrying TCP over IPv4 or IPv6 (tags and extension headers skipped). */
 export function isTcpFrame(f: Uint8Array): boolean {
+  return l4ProtoOf(f) === 6;
+}
+
+/** A UDP frame (USO's segments, VXLAN/Geneve outer frames). */
+export function isUdpFrame(f: Uint8Array): boolean {
+  return l4ProtoOf(f) === 17;
+}
+
+/** The IP protocol of the frame's upper layer (after VLAN tags and IPv6 extension headers), or -1. */
+export function l4ProtoOf(f: Uint8Array): number {
   let at = 12;
   let type = (f[at] << 8) | f[at + 1];
   while ((type === 0x8100 || type === 0x88a8) && at + 6 <= f.length) {
@@ -165,13 +175,13 @@ export function isTcpFrame(f: Uint8Array): boolean {
     type = (f[at] << 8) | f[at + 1];
   }
   const ip = at + 2;
-  if (type === 0x0800) return f.length > ip + 9 && f[ip + 9] === 6;
-  if (type !== 0x86dd || f.length < ip + 40) return false;
+  if (type === 0x0800) return f.length > ip + 9 ? f[ip + 9] : -1;
+  if (type !== 0x86dd || f.length < ip + 40) return -1;
   let next = f[ip + 6];
   let h = ip + 40;
   while ((next === 0 || next === 43 || next === 60) && h + 2 <= f.length) {
     next = f[h];
     h += (f[h + 1] + 1) * 8;
   }
-  return next === 6;
+  return next;
 }
