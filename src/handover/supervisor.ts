@@ -55,8 +55,8 @@ class DeviceThread {
   killedAtUs = 0;
   exited = false;
 
-  constructor(script: string, core: Core) {
-    this.worker = new Worker(script, { workerData: { memory: core.memory, module: core.module } });
+  constructor(script: string, core: Core, serial: number) {
+    this.worker = new Worker(script, { workerData: { memory: core.memory, module: core.module, serial } });
     let resolveReady!: () => void;
     this.ready = new Promise((r) => (resolveReady = r));
     this.outcome = new Promise((resolve) => {
@@ -88,6 +88,7 @@ export class DeviceSupervisor {
   private readonly f64: Float64Array;
   private readonly random: () => number;
   private killsLeft: number;
+  private spawned = 0;
 
   constructor(
     private readonly core: Core,
@@ -117,7 +118,7 @@ export class DeviceSupervisor {
 
   /** Runs devices until the datapath stops; resolves with a result for the whole device stage. */
   async run(): Promise<StageResult> {
-    let standby = new DeviceThread(this.script, this.core);
+    let standby = new DeviceThread(this.script, this.core, ++this.spawned);
     const splits: DeviceTimeSplit[] = [];
     let first: StageResult | undefined;
     let last: StageResult | undefined;
@@ -129,7 +130,10 @@ export class DeviceSupervisor {
         await standby.ready;
         if (this.stopped()) break;
         const active = standby;
-        standby = new DeviceThread(this.script, this.core);
+        standby = new DeviceThread(this.script, this.core, ++this.spawned);
+        // With chaos, the first device starts only once a standby is warm too: its kill then
+        // comes within milliseconds, however long a thread takes to start on this machine.
+        if (this.killsLeft > 0 && this.spawned === 2) await standby.ready;
         const takeLimit = this.opts.every > 0 ? this.descriptorsTaken() + this.opts.every : 0;
         this.f64[this.core.constant("IF_FIRST_TX_US") >> 3] = 0;
         const attachesBefore = this.word("IF_ATTACHES");
