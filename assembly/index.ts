@@ -37,6 +37,7 @@ export * from "./latency";
 export * from "./descriptors";
 export * from "./inflight";
 export { deviceAttach, deviceQuiescent } from "./handover";
+export { ringSetHead, ringSetTail } from "./ring";
 
 /**
  * Prepares a freshly configured memory for a run: page table, rings, pool, wire, counters.
