@@ -84,7 +84,12 @@ export const IF_T_REDONE: u32 = INFLIGHT_BASE + 0xcc; // u32 translate bursts co
 export const IF_N_UNDONE: u32 = INFLIGHT_BASE + 0xd0;
 export const IF_N_REDONE: u32 = INFLIGHT_BASE + 0xd4;
 export const IF_MID_SEGMENT: u32 = INFLIGHT_BASE + 0xd8; // u32 attaches that resumed a chunk part-way
-export const IF_FIRST_TX_US: u32 = INFLIGHT_BASE + 0xe0; // f64 written by the device loop (JS)
+// Supervisor line (line 4, host and devices, src/handover/): which device thread may run now.
+export const IF_ACTIVE_SERIAL: u32 = INFLIGHT_BASE + 0x0f0; // i32: serial of the device allowed to run
+// Per device thread (serial & 63): when it first did work (f64 µs) and what it found held (u32).
+// (after the snapshot: 0x200 + 96 × 8 = 0x500; tests/handover-core.test.ts checks they do not meet)
+export const IF_FIRST_WORK_BY_SERIAL: u32 = INFLIGHT_BASE + 0x800;
+export const IF_HELD_BY_SERIAL: u32 = INFLIGHT_BASE + 0xa00;
 // NIC state slots (2 × 32 bytes) and the counter snapshot.
 export const IF_N_STATE: u32 = INFLIGHT_BASE + 0x100;
 export const IF_STATE_SLOT: u32 = 32;
@@ -93,7 +98,7 @@ export const IF_SNAP: u32 = INFLIGHT_BASE + 0x200;
  *  device counter and the drop counters; tests/handover-core.test.ts checks none lies past). */
 export const SNAP_FIRST: u32 = 64;
 export const SNAP_COUNT: u32 = 96;
-export const INFLIGHT_BYTES: u32 = 0x200 + SNAP_COUNT * 8;
+export const INFLIGHT_BYTES: u32 = 0xb00;
 
 // @ts-ignore: decorator
 @inline export function setPhase(p: u32): void {

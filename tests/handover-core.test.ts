@@ -33,6 +33,20 @@ describe("in-flight records", () => {
     expect(c("COUNTER_DROPS_BASE") + c("MAX_DROP_REASONS")).toBeLessThanOrEqual(last);
   });
 
+  it("keep the snapshot, the state slots and the per-device words apart, inside the INFLIGHT page", () => {
+    const { c } = setup();
+    const areas = [
+      ["IF_N_STATE", c("IF_N_STATE"), 2 * c("IF_STATE_SLOT")],
+      ["IF_SNAP", c("IF_SNAP"), c("SNAP_COUNT") * 8],
+      ["IF_FIRST_WORK_BY_SERIAL", c("IF_FIRST_WORK_BY_SERIAL"), 64 * 8],
+      ["IF_HELD_BY_SERIAL", c("IF_HELD_BY_SERIAL"), 64 * 4],
+    ] as const;
+    for (let i = 1; i < areas.length; i++) expect([areas[i][0], areas[i][1] >= areas[i - 1][1] + areas[i - 1][2]]).toEqual([areas[i][0], true]);
+    const end = areas[areas.length - 1][1] + areas[areas.length - 1][2];
+    expect(end).toBeLessThanOrEqual(c("INFLIGHT_BASE") + c("INFLIGHT_BYTES"));
+    expect(c("INFLIGHT_BYTES")).toBeLessThanOrEqual(c("PAGE_SIZE"));
+  });
+
   it("a translate burst that died before its commit point is rolled back: counters as before, taken again", () => {
     const { rig, core, x, c, u32, set, ring } = setup();
     for (const d of plainFrames(8)) rig.writeGuest(d.gpa, (d.content as { bytes: Uint8Array }).bytes);

@@ -1,24 +1,63 @@
 // A device thread for hand-overs: a raw worker_threads Worker, not a piscina task, because the
 // supervisor must be able to terminate this very thread at an arbitrary instruction
-// (worker.terminate(), the chaos test) and start a standby that is already warm. It attaches
-// to the shared memory at once (instantiates the core), then waits as a standby until the
-// supervisor activates it with a StageTask, then runs the ordinary device loop.
+// (worker.terminate(), the chaos test) and start a standby that is already warm.
+//
+// Life: attach to the shared memory (instantiate the core), receive the task, then wait as a
+// standby until the shared word IF_ACTIVE_SERIAL names this thread; then reconcile and run
+// the ordinary device loop (src/workers/stage.ts). At a cooperative hand-over the device, as
+// the last thing it does after leaving its loop, names its successor itself (serial + 1):
+// the holding queue is handed from owner to owner without a round trip through the host.
 
 import { parentPort, workerData } from "node:worker_threads";
-import runStage, { getCore, StageTask } from "../workers/stage.js";
+import runStage, { getCore } from "../workers/stage.js";
+import { STOP_NOW } from "../stop.js";
 
+export interface DeviceWorkerTask {
+  budget: number;
+  /** Guest descriptors per device (0: no cooperative hand-over). */
+  every: number;
+  /** At its hand-over, activate serial + 1 itself (false when the host must change the
+   *  configuration in between). */
+  chainNext: boolean;
+}
+
+const serial: number = workerData.serial;
 // Test support (the guard): VNIC_HANDOVER_FAULT="die-from:N" makes every device from the N-th
 // on (1 = the first) exit as soon as it is activated, before it does anything.
 const fault = /^die-from:(\d+)$/.exec(process.env.VNIC_HANDOVER_FAULT ?? "");
-const dieAtOnce = fault !== null && workerData.serial >= Number(fault[1]);
+const dieAtOnce = fault !== null && serial >= Number(fault[1]);
 
-getCore();
-parentPort!.postMessage({ kind: "ready" });
-parentPort!.once("message", (task: StageTask) => {
+const core = getCore();
+const i32 = new Int32Array(core.memory.buffer);
+const activeIndex = core.constant("IF_ACTIVE_SERIAL") >> 2;
+const stopIndex = core.constant("STATE_STOP") >> 2;
+
+/** Waits until this thread may run; false when the run stopped first. */
+function waitForTurn(): boolean {
+  for (;;) {
+    const active = Atomics.load(i32, activeIndex);
+    if (active === serial) return true;
+    if (Atomics.load(i32, stopIndex) === STOP_NOW) return false;
+    Atomics.wait(i32, activeIndex, active, 20);
+  }
+}
+
+parentPort!.once("message", (task: DeviceWorkerTask) => {
+  if (!waitForTurn()) {
+    parentPort!.postMessage({ kind: "unused" });
+    return;
+  }
   if (dieAtOnce) process.exit(70);
   try {
-    parentPort!.postMessage({ kind: "result", result: runStage(task) });
+    const takeLimit = task.every > 0 ? Number(core.counter("deviceDescriptors")) + task.every : 0;
+    const result = runStage({ stage: "device", budget: task.budget, handover: { takeLimit, serial } });
+    if (result.handedOver && task.chainNext) {
+      Atomics.store(i32, activeIndex, serial + 1);
+      Atomics.notify(i32, activeIndex);
+    }
+    parentPort!.postMessage({ kind: "result", result });
   } catch (e) {
     parentPort!.postMessage({ kind: "error", message: e instanceof Error ? e.message : String(e) });
   }
 });
+parentPort!.postMessage({ kind: "ready" });

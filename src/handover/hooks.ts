@@ -16,14 +16,15 @@ export class HandoverHooks {
   readonly translate: (budget: number) => number;
   private firstWorkNoted = false;
   private readonly f64: Float64Array;
-  private readonly firstTxIndex: number;
+  private readonly firstWorkIndex: number;
   private readonly x: Core["exports"];
 
-  constructor(core: Core, private readonly takeLimit: number) {
+  constructor(core: Core, private readonly takeLimit: number, serial: number) {
     this.x = core.exports;
     this.f64 = new Float64Array(core.memory.buffer);
-    this.firstTxIndex = core.constant("IF_FIRST_TX_US") >> 3;
-    this.x.deviceAttach();
+    this.firstWorkIndex = (core.constant("IF_FIRST_WORK_BY_SERIAL") >> 3) + (serial & 63);
+    const held = this.x.deviceAttach() >>> 0;
+    new Uint32Array(core.memory.buffer)[(core.constant("IF_HELD_BY_SERIAL") >> 2) + (serial & 63)] = held;
     const translate = this.x.translateStage as (budget: number) => number;
     // Cap the backend's burst so that it never takes descriptors past takeLimit; the NIC keeps
     // its full budget and drains what was taken.
@@ -38,7 +39,7 @@ export class HandoverHooks {
   afterStep(work: number): boolean {
     if (work > 0 && !this.firstWorkNoted) {
       this.firstWorkNoted = true;
-      this.f64[this.firstTxIndex] = nowUs();
+      this.f64[this.firstWorkIndex] = nowUs();
     }
     if (this.takeLimit === 0 || this.remaining() > 0 || this.x.deviceQuiescent() === 0) return false;
     this.done = true;

@@ -5,22 +5,25 @@
 // ring is the holding queue (a full ring is backpressure, never a loss), and each new device
 // reconciles from the in-flight records before its first step (assembly/handover.ts).
 //
-// A warm standby is always being prepared (spawned, core instantiated, waiting for a task), so
-// a restart costs the old thread's exit and a message, not a thread start: the backup takes
-// over from the primary's state. Only after the old thread's 'exit' event is the standby
-// activated: two devices never run on the same rings.
+// Exactly one device thread may run: the one IF_ACTIVE_SERIAL names. A warm standby (spawned,
+// core instantiated, task received, waiting on that word) is always prepared, so a restart is
+// the old thread's exit and a wake-up, not a thread start: the backup takes over from the
+// primary's state. A cooperative hand-over is done by the devices themselves (the old one names
+// its successor after leaving its loop, src/handover/device-worker.ts); after a kill, the host
+// names the standby only once the old thread's 'exit' event says it is gone.
 //
-// The guard: a device that dies on its own (not by our kill) MAX in a row, each before doing
-// any work, ends the run with one DatapathError line; what was already on the wire stays there
-// (the host drains it) and nothing it committed is lost.
+// The guard: devices that die on their own (not by our kill) MAX in a row, each before doing
+// any work, end the run with one DatapathError line; what was already on the wire stays there
+// (the host drains it) and nothing a device committed is lost.
 
 import { Worker } from "node:worker_threads";
 import path from "node:path";
 import { Core, projectRoot } from "../core.js";
-import type { StageResult, StageTask } from "../workers/stage.js";
+import type { StageResult } from "../workers/stage.js";
 import type { DeviceTimeSplit } from "../workers/device-time.js";
 import { STOP_NOW } from "../stop.js";
 import type { HandoverOptions } from "./options.js";
+import type { DeviceWorkerTask } from "./device-worker.js";
 import { HandoverLog, HandoverEvent, SegmentConfig } from "./report.js";
 
 function nowUs(): number {
@@ -44,40 +47,39 @@ const CHAOS_MEAN_LIFE_MS = 3;
 
 type Outcome =
   | { kind: "result"; result: StageResult }
+  | { kind: "unused" }
   | { kind: "error"; message: string }
   | { kind: "exit"; code: number };
 
 class DeviceThread {
   readonly worker: Worker;
   readonly ready: Promise<void>;
+  /** Resolves when the thread left the rings: its result (it left its loop) or its exit. */
   readonly outcome: Promise<Outcome>;
   killed = false;
   killedAtUs = 0;
   exited = false;
 
-  constructor(script: string, core: Core, serial: number) {
+  constructor(script: string, core: Core, readonly serial: number, task: DeviceWorkerTask) {
     this.worker = new Worker(script, { workerData: { memory: core.memory, module: core.module, serial } });
+    this.worker.postMessage(task);
     let resolveReady!: () => void;
     this.ready = new Promise((r) => (resolveReady = r));
     this.outcome = new Promise((resolve) => {
-      let settled: Outcome | undefined;
+      let error: Outcome | undefined;
       this.worker.on("message", (m: { kind: string; result?: StageResult; message?: string }) => {
         if (m.kind === "ready") resolveReady();
-        else if (m.kind === "result") settled = { kind: "result", result: m.result! };
-        else if (m.kind === "error") settled = { kind: "error", message: m.message! };
+        else if (m.kind === "result") resolve({ kind: "result", result: m.result! });
+        else if (m.kind === "unused") resolve({ kind: "unused" });
+        else if (m.kind === "error") error = { kind: "error", message: m.message! };
       });
-      this.worker.on("error", (e) => (settled ??= { kind: "error", message: e.message }));
-      // The outcome is known only once the thread is gone: only then may another device run.
+      this.worker.on("error", (e) => (error ??= { kind: "error", message: e.message }));
       this.worker.on("exit", (code) => {
         this.exited = true;
         resolveReady();
-        resolve(settled ?? { kind: "exit", code });
+        resolve(error ?? { kind: "exit", code });
       });
     });
-  }
-
-  activate(task: StageTask): void {
-    this.worker.postMessage(task);
   }
 }
 
@@ -85,6 +87,7 @@ export class DeviceSupervisor {
   readonly log: HandoverLog;
   private readonly script = path.join(projectRoot(), "dist", "src", "handover", "device-worker.js");
   private readonly i32: Int32Array;
+  private readonly u32: Uint32Array;
   private readonly f64: Float64Array;
   private readonly random: () => number;
   private killsLeft: number;
@@ -97,6 +100,7 @@ export class DeviceSupervisor {
     firstConfig: SegmentConfig,
   ) {
     this.i32 = new Int32Array(core.memory.buffer);
+    this.u32 = new Uint32Array(core.memory.buffer);
     this.f64 = new Float64Array(core.memory.buffer);
     this.random = seededRandom(opts.chaosSeed);
     this.killsLeft = opts.chaosKills;
@@ -104,90 +108,115 @@ export class DeviceSupervisor {
     core.setParam("inflight", 1);
   }
 
-  private word(name: string): number {
-    return this.i32[this.core.constant(name) >> 2] >>> 0;
-  }
-
   private stopped(): boolean {
     return Atomics.load(this.i32, this.core.constant("STATE_STOP") >> 2) === STOP_NOW;
   }
 
-  private descriptorsTaken(): number {
-    return Number(this.core.counter("deviceDescriptors"));
+  private spawn(): DeviceThread {
+    const serial = ++this.spawned;
+    // The device before a configuration change leaves the activation to the host.
+    const chainNext = !(this.opts.config && serial === 1);
+    const t = new DeviceThread(this.script, this.core, serial, { budget: this.budget, every: this.opts.every, chainNext });
+    this.firstWork(serial, 0);
+    return t;
+  }
+
+  private firstWork(serial: number, set?: number): number {
+    const i = (this.core.constant("IF_FIRST_WORK_BY_SERIAL") >> 3) + (serial & 63);
+    if (set !== undefined) this.f64[i] = set;
+    return this.f64[i];
+  }
+
+  private held(serial: number): number {
+    return this.u32[(this.core.constant("IF_HELD_BY_SERIAL") >> 2) + (serial & 63)];
+  }
+
+  private activate(serial: number): void {
+    const i = this.core.constant("IF_ACTIVE_SERIAL") >> 2;
+    Atomics.store(this.i32, i, serial);
+    Atomics.notify(this.i32, i);
   }
 
   /** Runs devices until the datapath stops; resolves with a result for the whole device stage. */
   async run(): Promise<StageResult> {
-    let standby = new DeviceThread(this.script, this.core, ++this.spawned);
+    let active = this.spawn();
+    let standby = this.spawn();
     const splits: DeviceTimeSplit[] = [];
     let first: StageResult | undefined;
     let last: StageResult | undefined;
     let consecutiveFailures = 0;
-    let lastFailure = "";
-    let pending: HandoverEvent | undefined; // the hand-over the next device completes
+    const events = new Map<number, HandoverEvent>(); // by the serial that completes it
+    const finish = (serial: number) => {
+      const e = events.get(serial);
+      if (!e) return;
+      events.delete(serial);
+      this.log.completed(e, this.firstWork(serial), this.held(serial));
+    };
     try {
+      await active.ready;
+      // With chaos, the first device starts only once a standby is warm too: its kill then
+      // comes within milliseconds, however long a thread takes to start on this machine.
+      if (this.killsLeft > 0) await standby.ready;
+      this.activate(active.serial);
       for (;;) {
-        await standby.ready;
-        if (this.stopped()) break;
-        const active = standby;
-        standby = new DeviceThread(this.script, this.core, ++this.spawned);
-        // With chaos, the first device starts only once a standby is warm too: its kill then
-        // comes within milliseconds, however long a thread takes to start on this machine.
-        if (this.killsLeft > 0 && this.spawned === 2) await standby.ready;
-        const takeLimit = this.opts.every > 0 ? this.descriptorsTaken() + this.opts.every : 0;
-        this.f64[this.core.constant("IF_FIRST_TX_US") >> 3] = 0;
-        const attachesBefore = this.word("IF_ATTACHES");
-        active.activate({ stage: "device", budget: this.budget, handover: { takeLimit } });
-        // A kill is scheduled once the next standby is warm: the restart then measures the
-        // hand-over itself, not a thread start.
         let killTimer: NodeJS.Timeout | undefined;
+        const victim = active;
         const life = this.random() * 2 * CHAOS_MEAN_LIFE_MS;
-        if (this.killsLeft > 0) void standby.ready.then(() => (killTimer = active.exited ? undefined : setTimeout(() => this.kill(active), life)));
+        // Each kill waits for a warm standby: the restart then measures the hand-over itself.
+        if (this.killsLeft > 0) void standby.ready.then(() => (killTimer = victim.exited ? undefined : setTimeout(() => this.kill(victim), life)));
         const outcome = await active.outcome;
         if (killTimer) clearTimeout(killTimer);
-        const attached = this.word("IF_ATTACHES") !== attachesBefore;
-        if (pending && attached) {
-          this.log.completed(pending, this.f64[this.core.constant("IF_FIRST_TX_US") >> 3], this.word("IF_HELD_AT_ATTACH"));
-          pending = undefined;
-        }
+        finish(active.serial);
+        if (outcome.kind === "unused") break;
         if (outcome.kind === "result") {
           consecutiveFailures = 0;
           first ??= outcome.result;
           last = outcome.result;
           if (outcome.result.timeSplit) splits.push(outcome.result.timeSplit);
           if (!outcome.result.handedOver) break; // the datapath stopped it
-          pending = this.log.handover("handover", nowUs(), this.descriptorsTaken(), this.word("IF_PHASE"));
-          this.applyConfigAt();
-          continue;
-        }
-        if (active.killed) {
+          events.set(standby.serial, this.log.handover("handover", outcome.result.endUs, Number(this.core.counter("deviceDescriptors")), this.phase()));
+          if (this.opts.config && !this.log.configApplied) {
+            // Only now, with no device running, may the configuration change.
+            await active.outcome;
+            this.applyConfig();
+            this.activate(standby.serial);
+          }
+        } else if (active.killed) {
           consecutiveFailures = 0;
-          pending = this.log.handover("restart", active.killedAtUs, this.descriptorsTaken(), this.word("IF_PHASE"));
-          continue;
+          events.set(standby.serial, this.log.handover("restart", active.killedAtUs, Number(this.core.counter("deviceDescriptors")), this.phase()));
+          if (this.stopped()) break;
+          this.activate(standby.serial);
+        } else {
+          // Died on its own (a crash, an exit, an exception).
+          const why = outcome.kind === "error" ? outcome.message : `its thread exited with code ${outcome.code}`;
+          consecutiveFailures = this.firstWork(active.serial) !== 0 ? 1 : consecutiveFailures + 1;
+          this.log.failures++;
+          if (consecutiveFailures >= this.opts.maxConsecutiveFailures) {
+            throw new Error(`the device died ${consecutiveFailures} times in a row without doing any work (last: ${why}); gave up after ${this.log.failures} failed devices`);
+          }
+          events.set(standby.serial, this.log.handover("restart", nowUs(), Number(this.core.counter("deviceDescriptors")), this.phase()));
+          if (this.stopped()) break;
+          this.activate(standby.serial);
         }
-        // Died on its own (a crash, an exit, an exception).
-        lastFailure = outcome.kind === "error" ? outcome.message : `its thread exited with code ${outcome.code}`;
-        const didWork = this.f64[this.core.constant("IF_FIRST_TX_US") >> 3] !== 0;
-        consecutiveFailures = didWork ? 1 : consecutiveFailures + 1;
-        this.log.failures++;
-        if (consecutiveFailures >= this.opts.maxConsecutiveFailures) {
-          throw new Error(`the device died ${consecutiveFailures} times in a row without doing any work (last: ${lastFailure}); gave up after ${this.log.failures} failed devices`);
-        }
-        pending = this.log.handover("restart", nowUs(), this.descriptorsTaken(), this.word("IF_PHASE"));
+        active = standby;
+        standby = this.spawn();
       }
     } finally {
-      await standby.worker.terminate().catch(() => undefined);
+      await Promise.all([active, standby].map((t) => t.worker.terminate().catch(() => undefined)));
     }
-    const startUs = first?.startUs ?? nowUs();
     return {
       stage: "device",
       elapsedMs: 0,
       steps: 0,
       sleeps: 0,
-      startUs,
+      startUs: first?.startUs ?? nowUs(),
       endUs: last?.endUs ?? nowUs(),
       timeSplit: mergeSplits(splits),
     };
+  }
+
+  private phase(): number {
+    return this.u32[this.core.constant("IF_PHASE") >> 2];
   }
 
   /** A chaos kill: worker.terminate() wherever the thread is. */
@@ -199,13 +228,12 @@ export class DeviceSupervisor {
     void d.worker.terminate();
   }
 
-  /** A cooperative hand-over with --handover-config: the first one switches configuration. */
-  private applyConfigAt(): void {
-    const cfg = this.opts.config;
-    if (!cfg || this.log.configApplied) return;
+  /** The --handover-config change, at the first cooperative hand-over. */
+  private applyConfig(): void {
+    const cfg = this.opts.config!;
     for (const [name, v] of Object.entries(cfg.params)) this.core.setParam(name, v);
     this.log.configApplied = true;
-    this.log.newSegment(cfg.text, this.descriptorsTaken());
+    this.log.newSegment(cfg.text, Number(this.core.counter("deviceDescriptors")));
   }
 }
 

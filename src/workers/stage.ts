@@ -29,7 +29,7 @@ export interface StageTask {
   exitAfterSteps?: number;
   /** Device only: this device takes over from another (src/handover/): it reconciles first,
    *  and leaves cleanly once it has taken `takeLimit` guest descriptors in all (0: never). */
-  handover?: { takeLimit: number };
+  handover?: { takeLimit: number; serial: number };
 }
 
 // Test support for whole-CLI runs: VNIC_STAGE_FAULT="<stage>:throw:<steps>" or
@@ -87,7 +87,7 @@ export default function runStage(task: StageTask): StageResult {
   const stopIndex = c.constant("STATE_STOP") >> 2;
   const isGuest = task.stage === "guest";
   const bellIndex = c.constant(isGuest ? "STATE_GUEST_DOORBELL" : "STATE_DEVICE_DOORBELL") >> 2;
-  const handover = isGuest ? undefined : task.handover && new HandoverHooks(c, task.handover.takeLimit);
+  const handover = isGuest ? undefined : task.handover && new HandoverHooks(c, task.handover.takeLimit, task.handover.serial);
   const sampler = isGuest ? undefined : new DeviceTimeSampler(handover?.translate ?? x.translateStage, x.nicStage);
   const step: (budget: number) => number = sampler ? (budget) => sampler.step(budget) : x.guestStep;
   const prepareSleep: () => number = isGuest ? x.guestPrepareSleep : x.devicePrepareSleep;
