@@ -90,7 +90,7 @@ describe("descriptor fuzzing, single-threaded (translateStage / nicStage)", () =
     expect(seen.get("ok") ?? 0).toBeGreaterThan(1000);
     for (const reason of ["badAddress", "empty", "tooManySegments", "oversize", "runt"]) expect(seen.get(reason) ?? 0).toBeGreaterThan(0);
     expect(rig!.framesOut).toBeGreaterThan(1000);
-  }, 60_000);
+  }, 180_000); // ~15 s on a quiet machine; the shared one has run it at a load average of 15+
 
   it("10^3 batches with hand-over chaos: a fresh device instance takes over after 1 in 3 stage calls; same properties", () => {
     let rig: DeviceRig | undefined;
