@@ -54,32 +54,39 @@ type Outcome =
 class DeviceThread {
   readonly worker: Worker;
   readonly ready: Promise<void>;
-  /** Resolves when the thread left the rings: its result (it left its loop) or its exit. */
-  readonly outcome: Promise<Outcome>;
+  /** Resolves when the device left the rings: its result (it left its loop) or its exit. */
+  outcome!: Promise<Outcome>;
+  serial = 0;
   killed = false;
   killedAtUs = 0;
   exited = false;
+  private settle!: (o: Outcome) => void;
+  private error: Outcome | undefined;
 
-  constructor(script: string, core: Core, readonly serial: number, task: DeviceWorkerTask) {
-    this.worker = new Worker(script, { workerData: { memory: core.memory, module: core.module, serial } });
-    this.worker.postMessage(task);
+  constructor(script: string, core: Core) {
+    this.worker = new Worker(script, { workerData: { memory: core.memory, module: core.module } });
     let resolveReady!: () => void;
     this.ready = new Promise((r) => (resolveReady = r));
-    this.outcome = new Promise((resolve) => {
-      let error: Outcome | undefined;
-      this.worker.on("message", (m: { kind: string; result?: StageResult; message?: string }) => {
-        if (m.kind === "ready") resolveReady();
-        else if (m.kind === "result") resolve({ kind: "result", result: m.result! });
-        else if (m.kind === "unused") resolve({ kind: "unused" });
-        else if (m.kind === "error") error = { kind: "error", message: m.message! };
-      });
-      this.worker.on("error", (e) => (error ??= { kind: "error", message: e.message }));
-      this.worker.on("exit", (code) => {
-        this.exited = true;
-        resolveReady();
-        resolve(error ?? { kind: "exit", code });
-      });
+    this.worker.on("message", (m: { kind: string; result?: StageResult; message?: string }) => {
+      if (m.kind === "ready") resolveReady();
+      else if (m.kind === "result") this.settle({ kind: "result", result: m.result! });
+      else if (m.kind === "unused") this.settle({ kind: "unused" });
+      else if (m.kind === "error") this.error = { kind: "error", message: m.message! };
     });
+    this.worker.on("error", (e) => (this.error ??= { kind: "error", message: e.message }));
+    this.worker.on("exit", (code) => {
+      this.exited = true;
+      resolveReady();
+      this.settle(this.error ?? { kind: "exit", code });
+    });
+  }
+
+  /** Gives the thread its next device to run (it waits for IF_ACTIVE_SERIAL to name it). */
+  begin(task: DeviceWorkerTask): void {
+    this.serial = task.serial;
+    this.outcome = new Promise((resolve) => (this.settle = resolve));
+    if (this.exited) this.settle(this.error ?? { kind: "exit", code: -1 });
+    else this.worker.postMessage(task);
   }
 }
 
@@ -112,12 +119,14 @@ export class DeviceSupervisor {
     return Atomics.load(this.i32, this.core.constant("STATE_STOP") >> 2) === STOP_NOW;
   }
 
-  private spawn(): DeviceThread {
+  /** The next device: on a thread that handed over cleanly if there is one, else a new one. */
+  private spawn(recycled?: DeviceThread): DeviceThread {
     const serial = ++this.spawned;
     // The device before a configuration change leaves the activation to the host.
     const chainNext = !(this.opts.config && serial === 1);
-    const t = new DeviceThread(this.script, this.core, serial, { budget: this.budget, every: this.opts.every, chainNext });
+    const t = recycled ?? new DeviceThread(this.script, this.core);
     this.firstWork(serial, 0);
+    t.begin({ serial, budget: this.budget, every: this.opts.every, chainNext });
     return t;
   }
 
@@ -198,8 +207,9 @@ export class DeviceSupervisor {
           if (this.stopped()) break;
           this.activate(standby.serial);
         }
+        const healthy = outcome.kind === "result" && !active.exited ? active : undefined;
         active = standby;
-        standby = this.spawn();
+        standby = this.spawn(healthy);
       }
     } finally {
       await Promise.all([active, standby].map((t) => t.worker.terminate().catch(() => undefined)));

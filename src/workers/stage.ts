@@ -75,6 +75,13 @@ export function getCore(): Core {
   return core;
 }
 
+/** Hand-over (src/handover/device-worker.ts): the next stage run gets a fresh instance of the
+ *  core (all its per-instance globals zeroed), as a new device would. */
+export function freshCore(): Core {
+  core = attachCore(workerData.module, workerData.memory);
+  return core;
+}
+
 function nowUs(): number {
   return (performance.timeOrigin + performance.now()) * 1000;
 }
