@@ -27,12 +27,20 @@ export class HandoverHooks {
     new Uint32Array(core.memory.buffer)[(core.constant("IF_HELD_BY_SERIAL") >> 2) + (serial & 63)] = held;
     const translate = this.x.translateStage as (budget: number) => number;
     // Cap the backend's burst so that it never takes descriptors past takeLimit; the NIC keeps
-    // its full budget and drains what was taken.
-    this.translate = takeLimit > 0 ? (budget) => translate(Math.min(budget, this.remaining())) : translate;
+    // its full budget and drains what was taken. The count is kept here (read from the counter
+    // once): a counter read per step is a BigInt per step.
+    this.taken = Number(BigInt.asUintN(64, this.x.counter(this.x.C_deviceDescriptors.value)));
+    this.translate = takeLimit > 0 ? (budget) => {
+      const n = translate(Math.min(budget, this.remaining()));
+      this.taken += n;
+      return n;
+    } : translate;
   }
 
+  private taken: number;
+
   private remaining(): number {
-    return Math.max(0, this.takeLimit - Number(BigInt.asUintN(64, this.x.counter(this.x.C_deviceDescriptors.value))));
+    return Math.max(0, this.takeLimit - this.taken);
   }
 
   /** After every step: true when the device should leave now (hand-over point reached). */
