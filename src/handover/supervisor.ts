@@ -5,7 +5,7 @@
 // ring is the holding queue (a full ring is backpressure, never a loss), and each new device
 // reconciles from the in-flight records before its first step (assembly/handover.ts).
 //
-// Exactly one device thread may run: the one IF_ACTIVE_SERIAL names. A warm standby (spawned,
+// Exactly one device thread may run: the one IF_ACTIVE_SERIAL names. Warm standbys (spawned,
 // core instantiated, task received, waiting on that word) is always prepared, so a restart is
 // the old thread's exit and a wake-up, not a thread start: the backup takes over from the
 // primary's state. A cooperative hand-over is done by the devices themselves (the old one names
@@ -149,7 +149,9 @@ export class DeviceSupervisor {
   /** Runs devices until the datapath stops; resolves with a result for the whole device stage. */
   async run(): Promise<StageResult> {
     let active = this.spawn();
-    let standby = this.spawn();
+    // Two standbys ahead: the host's answer to one hand-over (giving the recycled thread its
+    // next device) may come late on a loaded machine without the chain of devices waiting.
+    const standbys = [this.spawn(), this.spawn()];
     const splits: DeviceTimeSplit[] = [];
     let first: StageResult | undefined;
     let last: StageResult | undefined;
@@ -165,13 +167,14 @@ export class DeviceSupervisor {
       await active.ready;
       // With chaos, the first device starts only once a standby is warm too: its kill then
       // comes within milliseconds, however long a thread takes to start on this machine.
-      if (this.killsLeft > 0) await standby.ready;
+      if (this.killsLeft > 0) await standbys[0].ready;
       this.activate(active.serial);
       for (;;) {
         let killTimer: NodeJS.Timeout | undefined;
         const victim = active;
         const life = this.random() * 2 * CHAOS_MEAN_LIFE_MS;
         // Each kill waits for a warm standby: the restart then measures the hand-over itself.
+        const standby = standbys[0];
         if (this.killsLeft > 0) void standby.ready.then(() => (killTimer = victim.exited ? undefined : setTimeout(() => this.kill(victim), life)));
         const outcome = await active.outcome;
         if (killTimer) clearTimeout(killTimer);
@@ -208,11 +211,11 @@ export class DeviceSupervisor {
           this.activate(standby.serial);
         }
         const healthy = outcome.kind === "result" && !active.exited ? active : undefined;
-        active = standby;
-        standby = this.spawn(healthy);
+        active = standbys.shift()!;
+        standbys.push(this.spawn(healthy));
       }
     } finally {
-      await Promise.all([active, standby].map((t) => t.worker.terminate().catch(() => undefined)));
+      await Promise.all([active, ...standbys].map((t) => t.worker.terminate().catch(() => undefined)));
     }
     return {
       stage: "device",
