@@ -40,8 +40,9 @@
 // chunks, frames made for the descriptor in progress) is double-buffered in two slots: the
 // committed one is slot COMMIT & 1, and a burst only ever writes the other.
 //
-// Cost with tracking off: one parameter load and branch per stage burst, and a plain store of
-// the phase word. With it on: two memory.copy of 768 bytes and ~10 plain stores per burst.
+// Cost with tracking off: per stage burst three parameter loads and branches and three plain
+// stores of the phase word (two more per large send). With it on: one memory.copy of 768 bytes
+// and ~10 plain stores per stage burst.
 //
 // The phase word says where the device is (for the chaos test's histogram of kill points:
 // the host reads it after the killed thread has exited, so it is where the thread died).
