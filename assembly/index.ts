@@ -10,6 +10,7 @@ import { wireInit } from "./wire_sink";
 import { resetCounters } from "./counters";
 import { latencyReset } from "./latency";
 import { coalesceReset } from "./coalesce";
+import { inflightReset } from "./inflight";
 
 export * from "./layout";
 export * from "./counters";
@@ -34,6 +35,9 @@ export { parseHeaders, hdrL2Len, hdrIpVersion, hdrL4Offset, hdrL4Proto, hdrTotal
 export * from "./coalesce";
 export * from "./latency";
 export * from "./descriptors";
+export * from "./inflight";
+export { deviceAttach, deviceQuiescent } from "./handover";
+export { ringSetHead, ringSetTail } from "./ring";
 
 /**
  * Prepares a freshly configured memory for a run: page table, rings, pool, wire, counters.
@@ -50,4 +54,5 @@ export function initDatapath(pageSeed: u32): void {
   resetCounters();
   latencyReset();
   coalesceReset(0);
+  inflightReset();
 }

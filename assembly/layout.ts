@@ -14,6 +14,7 @@
 //   0x4000 COUNTERS     64-bit counters: guest-written 0..63, device-written 64..255
 //   0x5000 PARAMS       run parameters written by the host before traffic starts
 //   0x6000 HISTOGRAM    completion-latency histogram (guest-written: post → reclaim)
+//   0x7000 INFLIGHT     the device's in-flight records for hand-over (device-written, inflight.ts)
 //
 // Region part (from 1 MiB, 4 KiB-aligned, sized by configure()):
 //
@@ -40,6 +41,7 @@ export const STATE_BASE: u32 = 0x3000;
 export const COUNTERS_BASE: u32 = 0x4000;
 export const PARAMS_BASE: u32 = 0x5000;
 export const HISTOGRAM_BASE: u32 = 0x6000;
+export const INFLIGHT_BASE: u32 = 0x7000;
 export const REGIONS_START: u32 = 0x100000;
 
 // Ring control blocks (256 bytes each).

@@ -21,6 +21,9 @@ import { param, P_mtu, P_slowdownNs } from "./params";
 import { ethernetHeaderLen, ETH_HEADER_LEN, MAX_TAGS, VLAN_TAG_LEN } from "./wire/ethernet";
 import { wireAbort, wireBegin, wireCommit, wirePublish, wireReserve } from "./wire_sink";
 import { deliverCompletions } from "./coalesce";
+import { inflightOn, nicClose, nicCommit, nicOpen, nicPendingSlot, setPhase, PH_NIC, PH_STAGE2 } from "./inflight";
+import { segmentLoadState as segmentLoadStateFrom, segmentSaveState } from "./segment";
+import { wirePendingHead } from "./wire_sink";
 
 let burstFrames: u64 = 0;
 let burstBytes: u64 = 0;
@@ -38,6 +41,7 @@ export function nicStage(budget: u32): u32 {
   n = ringReserve(RING_USED, n);
   const pTail = ringTail(RING_PHYS_TX);
   const uHead = ringHead(RING_USED);
+  nicOpen();
   let done: u32 = 0;
   let completions: u32 = 0;
   let packets: u32 = 0;
@@ -70,15 +74,21 @@ export function nicStage(budget: u32): u32 {
       completions++;
     }
   }
-  wirePublish();
-  ringRelease(RING_PHYS_TX, done);
-  ringPublish(RING_USED, completions);
+  // Counters before the commit point (inflight.ts: a burst that dies uncommitted puts them back).
   countAdd(C_wireFrames, burstFrames);
   countAdd(C_wireBytes, burstBytes);
   countAdd(C_csumCompleted, burstCsums);
   countAdd(C_devicePackets, packets);
   countAdd(C_deviceCompleted, completions);
+  if (inflightOn()) {
+    nicSaveState(nicPendingSlot());
+    nicCommit(pTail + done, uHead + completions, wirePendingHead());
+  }
+  wirePublish();
+  ringRelease(RING_PHYS_TX, done);
+  ringPublish(RING_USED, completions);
   if (completions > 0) deliverCompletions(completions);
+  nicClose();
   const slow = param(P_slowdownNs);
   if (slow != 0) slowdownSpin(<u64>slow * burstFrames);
   return done;
@@ -131,7 +141,9 @@ function transmit(pd: u32): u32 {
 /** Stage 2 of a large send (segment.ts), with the frames it made counted (also when the wire
  *  filled part-way: those frames are on the wire, the rest follow on a later turn). */
 function transmitLargeSend(pd: u32): u32 {
+  setPhase(PH_STAGE2);
   const status = segmentChunk(pd);
+  setPhase(PH_NIC);
   if (status == STATUS_OK || status == STALL) {
     burstFrames += segmentsMade;
     burstBytes += segmentBytes;
@@ -169,4 +181,17 @@ function gather(dst: u32, pd: u32): void {
     memory.copy(dst, load<u32>(sg + D.SG_ADDR), n);
     dst += n;
   }
+}
+
+/** Hand-over (inflight.ts): the NIC's cross-burst state, to or from a 32-byte slot. */
+export function nicSaveState(slot: u32): void {
+  store<u32>(slot, framesForCurrent);
+  store<u32>(slot + 4, skippingRefused ? 1 : 0);
+  segmentSaveState(slot + 8);
+}
+
+export function nicLoadState(slot: u32): void {
+  framesForCurrent = load<u32>(slot);
+  skippingRefused = load<u32>(slot + 4) != 0;
+  segmentLoadStateFrom(slot + 8);
 }

@@ -23,6 +23,7 @@ export const P_guestBufferBytes: u32 = 16; // guest: bytes of guest RAM its buff
 export const P_vxlanPort: u32 = 17; // UDP port parsed as VXLAN (0: 4789, RFC 7348)
 export const P_genevePort: u32 = 18; // UDP port parsed as Geneve (0: 6081, RFC 8926)
 export const P_nicTunnelLsoOff: u32 = 19; // 1: the NIC cannot segment tunnels (stage 1 does all)
+export const P_inflight: u32 = 27; // device: 1 keeps in-flight records so a new device can take over (inflight.ts)
 export const P_COUNT: u32 = 32;
 
 // @ts-ignore: decorator

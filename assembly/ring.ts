@@ -145,3 +145,11 @@ export function ringResetAt(ring: u32, index: u32): void {
   store<u32>(ring + R_CACHED_TAIL, index);
   store<u32>(ring + R_CACHED_HEAD, index);
 }
+
+/** Hand-over (handover.ts): a new device stores a committed index again. Idempotent. */
+export function ringSetHead(ring: u32, head: u32): void {
+  atomic.store<u32>(ring + R_HEAD, head);
+}
+export function ringSetTail(ring: u32, tail: u32): void {
+  atomic.store<u32>(ring + R_TAIL, tail);
+}

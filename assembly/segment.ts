@@ -186,3 +186,21 @@ function gather(dst: u32, len: u32): void {
     len -= n;
   }
 }
+
+/** Hand-over (inflight.ts): the chunk cut part-way and the gather cursor, to or from `at`
+ *  (20 bytes), so a new device resumes the chunk at the segment where the last one stopped. */
+export function segmentSaveState(at: u32): void {
+  store<u32>(at, resumePd);
+  store<u32>(at + 4, resumeSegment);
+  store<u32>(at + 8, sgAt);
+  store<u32>(at + 12, sgLeft);
+  store<u32>(at + 16, sgAddr);
+}
+
+export function segmentLoadState(at: u32): void {
+  resumePd = load<u32>(at);
+  resumeSegment = load<u32>(at + 4);
+  sgAt = load<u32>(at + 8);
+  sgLeft = load<u32>(at + 12);
+  sgAddr = load<u32>(at + 16);
+}

@@ -21,6 +21,7 @@ import { buildSgList, sgResetTally, sgTableFor, sgTranslations } from "./sglist"
 import { curGpa, curGsoType, curLen, readDescriptor, writeCommonFields, writeRefusal } from "./current";
 import { isLargeSend } from "./offload";
 import { translateLargeSend, lsoCopied, lsoReferenced, lsoResetTally } from "./lso";
+import { setPhase, translateClose, translateCommit, translateOpen, PH_STAGE1, PH_TRANSLATE } from "./inflight";
 
 let burstCopied: u64 = 0;
 let burstReferenced: u64 = 0;
@@ -34,6 +35,7 @@ export function translateStage(budget: u32): u32 {
   if (free == 0) return 0;
   const gTail = ringTail(RING_GUEST_TX);
   const pHead = ringHead(RING_PHYS_TX);
+  translateOpen();
   burstCopied = burstReferenced = burstAvoided = 0;
   sgResetTally();
   lsoResetTally();
@@ -45,13 +47,16 @@ export function translateStage(budget: u32): u32 {
     used += n;
     taken++;
   }
-  ringPublish(RING_PHYS_TX, used);
-  ringRelease(RING_GUEST_TX, taken);
+  // Counters before the commit point (inflight.ts: a burst that dies uncommitted puts them back).
   countAdd(C_deviceDescriptors, taken);
   countAdd(C_bytesCopied, burstCopied + lsoCopied);
   countAdd(C_bytesReferenced, burstReferenced + lsoReferenced);
   countAdd(C_translations, sgTranslations);
   countAdd(C_translationsAvoided, burstAvoided);
+  translateCommit(gTail + taken, pHead + used);
+  ringPublish(RING_PHYS_TX, used);
+  ringRelease(RING_GUEST_TX, taken);
+  translateClose();
   return taken;
 }
 
@@ -73,7 +78,12 @@ function translateOne(gd: u32, physIndex: u32, room: u32): u32 {
     writeRefusal(pd, range);
     return 1;
   }
-  if (isLargeSend(curGsoType)) return translateLargeSend(physIndex, room);
+  if (isLargeSend(curGsoType)) {
+    setPhase(PH_STAGE1);
+    const n = translateLargeSend(physIndex, room);
+    setPhase(PH_TRANSLATE);
+    return n;
+  }
   const status = translateFrame(pd, physIndex);
   if (status != STATUS_OK) writeRefusal(pd, status);
   return 1;

@@ -121,3 +121,14 @@ export function wireTail(): u32 {
 export function wireSetTail(tail: u32): void {
   atomic.store<u32>(W_TAIL, tail);
 }
+
+// ---- hand-over (inflight.ts, handover.ts) ----
+/** The head the next wirePublish will store (records reserved and committed so far). */
+export function wirePendingHead(): u32 {
+  return localHead;
+}
+/** Stores a committed head again (a new device completing a burst the last one committed). */
+export function wireRepublish(head: u32): void {
+  atomic.store<u32>(W_HEAD, head);
+  if (param(P_wireDiscard) != 0) atomic.store<u32>(W_TAIL, head);
+}

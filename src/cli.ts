@@ -12,6 +12,8 @@ import { replay, DEFAULT_PRELOAD_LIMIT, ReplayOptionError } from "./replay.js";
 import { clearProgress, combineSamplers, progressSampler } from "./progress.js";
 import type { PaceSpec } from "./workers/pacer.js";
 import { checkBooks, jsonReport, textReport } from "./report.js";
+import { HandoverOptionError, HandoverOptions, parseChaos, parseHandoverConfig } from "./handover/options.js";
+import { compileCore } from "./core.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -81,6 +83,13 @@ Options:
                      (Linux's TCP Small Queues limit), as a driver reuses the buffers it freed
   --seed N           seed of the guest page-table shuffle (default 24301)
   --debug-core       use the debug build of the core (assertions on)
+  --handover-every N a new device worker every N descriptors; the guest keeps posting, its
+                     TX ring holds what it posts meanwhile (README: Hand-over)
+  --chaos-device COUNT[:SEED]  terminate COUNT device workers at random points (seeded) and
+                     replace each; the wire stays exactly once
+  --handover-config KEY=V,...  the configuration from the first hand-over on: copy=MODE,
+                     coalesce=POLICY, nic-max-lso=N, nic-max-segments=N, csum=on|off,
+                     fixed-id=on|off (needs --handover-every)
   -h, --help         this text
 
 Ctrl-C stops posting, lets in-flight frames complete, prints the summary so far, and leaves
@@ -147,6 +156,9 @@ async function replayCommand(argv: string[]): Promise<number> {
       "debug-core": { type: "boolean" },
       "guest-resident": { type: "boolean" },
       report: { type: "string" },
+      "handover-every": { type: "string" },
+      "chaos-device": { type: "string" },
+      "handover-config": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -190,7 +202,9 @@ async function replayCommand(argv: string[]): Promise<number> {
   const limit = intOption(values.limit, "--limit", 0);
   let totalFrames: number | undefined; // known once the capture is placed (not when streamed)
   const progress = progressSampler({ statsEverySeconds: numberOption(values.stats, "--stats"), out: process.stderr, totalFrames: () => totalFrames });
+  const handover = handoverOptions(values, params);
   const facts = await replay({
+    handover,
     capture: positionals[0],
     out: values.out,
     params,
@@ -224,6 +238,34 @@ async function replayCommand(argv: string[]): Promise<number> {
   if (recorder && values.report) recorder.write(values.report, facts);
   if (stopRequested) return 130;
   return checkBooks(facts).balanced ? EXIT_OK : EXIT_FAILED;
+}
+
+/** --handover-every, --chaos-device, --handover-config → the supervisor's options (or none). */
+function handoverOptions(
+  values: { "handover-every"?: string; "chaos-device"?: string; "handover-config"?: string; copy?: string; coalesce?: string },
+  params: Record<string, number>,
+): { options: HandoverOptions; firstConfig: string } | undefined {
+  const every = intOption(values["handover-every"], "--handover-every", 0, 1);
+  if (values["handover-config"] && every === 0) throw new UsageError("--handover-config needs --handover-every N (the hand-over it applies at)");
+  if (every === 0 && values["chaos-device"] === undefined) return undefined;
+  try {
+    const chaos = values["chaos-device"] !== undefined ? parseChaos(values["chaos-device"]) : { kills: 0, seed: 1 };
+    const config = values["handover-config"]
+      ? { params: parseHandoverConfig(values["handover-config"], coreConstant), text: values["handover-config"] }
+      : undefined;
+    const firstConfig = `copy=${values.copy ?? "headers"},coalesce=${values.coalesce ?? DEFAULT_COALESCE},` +
+      `nic-max-lso=${params.nicMaxLso},nic-max-segments=${params.maxSegments},csum=${params.csumOffload ? "on" : "off"},fixed-id=${params.fixedId ? "on" : "off"}`;
+    return { options: { every, chaosKills: chaos.kills, chaosSeed: chaos.seed, config, maxConsecutiveFailures: 5 }, firstConfig };
+  } catch (e) {
+    if (e instanceof HandoverOptionError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+/** A core export's value, for option parsing before any datapath exists. */
+function coreConstant(name: string): number {
+  const g = new WebAssembly.Instance(compileCore(), { env: { memory: new WebAssembly.Memory({ initial: 32, maximum: 32, shared: true }), nowUs: () => 0 } }).exports[name];
+  return Number((g as WebAssembly.Global).value) >>> 0;
 }
 
 async function genCommand(argv: string[]): Promise<number> {

@@ -19,6 +19,9 @@ import { STOP_DRAIN, STOP_NOW } from "./stop.js";
 import type { ArenaFeeder } from "./arena-feeder.js";
 import { FrameDrainer, PcapBatchWriter, PcapDrainer } from "./wire-drain.js";
 import { MAX_RECORD } from "./capture/types.js";
+import { DeviceSupervisor } from "./handover/supervisor.js";
+import type { HandoverOptions } from "./handover/options.js";
+import type { HandoverLog } from "./handover/report.js";
 
 export const ARENA_RECORD_HEADER = 16;
 const STOP_GRACE_MS = 1000;
@@ -89,6 +92,9 @@ export interface RunOptions {
   feeder?: ArenaFeeder;
   sampler?: RunSampler;
   stages?: Partial<Record<StageName, Partial<StageTask>>>;
+  /** Run the device as a succession of hand-over workers (src/handover/supervisor.ts);
+   *  `firstConfig` names the configuration the run starts with, for the report. */
+  handover?: { options: HandoverOptions; firstConfig: string };
 }
 
 export interface RunResult {
@@ -96,6 +102,8 @@ export interface RunResult {
   guest: StageResult;
   device: StageResult;
   counters: CounterSnapshot;
+  /** With RunOptions.handover: every hand-over and restart. */
+  handover?: HandoverLog;
 }
 
 export class DatapathError extends Error {
@@ -247,10 +255,14 @@ export class Datapath {
     this.core.setParam("wireDiscard", sink || opts.pcapOut ? 0 : 1);
     if (this.config.params.guestBufferBytes === undefined) this.core.setParam("guestBufferBytes", this.guestBufferBytes());
 
+    const supervisor = opts.handover
+      ? new DeviceSupervisor(this.core, this.config.budget, opts.handover.options, opts.handover.firstConfig)
+      : undefined;
+    const poolThreads = supervisor ? 1 : 2; // supervised, the device runs on its own threads
     const pool = new Piscina({
       filename: path.join(projectRoot(), "dist", "src", "workers", "stage.js"),
-      minThreads: 2,
-      maxThreads: 2,
+      minThreads: poolThreads,
+      maxThreads: poolThreads,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
       workerData: { memory: this.core.memory, module: this.core.module },
@@ -259,7 +271,8 @@ export class Datapath {
     const settled = { guest: false, device: false };
     let failure: DatapathError | undefined;
     const launch = (stage: StageName) =>
-      (pool.run({ stage, budget: this.config.budget, ...stageOptions[stage] } satisfies StageTask) as Promise<StageResult>)
+      (stage === "device" && supervisor ? supervisor.run()
+        : pool.run({ stage, budget: this.config.budget, ...stageOptions[stage] } satisfies StageTask) as Promise<StageResult>)
         .then((r) => {
           settled[stage] = true;
           return r;
@@ -299,7 +312,7 @@ export class Datapath {
       const [g, d] = await Promise.all([guest, device]);
       const startUs = g!.startUs;
       const endUs = g!.endUs;
-      return { elapsedSeconds: (endUs - startUs) / 1e6, guest: g!, device: d!, counters: this.counters() };
+      return { elapsedSeconds: (endUs - startUs) / 1e6, guest: g!, device: d!, counters: this.counters(), handover: supervisor?.log };
     } finally {
       await pool.destroy().catch(() => undefined);
     }

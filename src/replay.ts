@@ -11,6 +11,7 @@ import { ReplayFacts } from "./report.js";
 import { applyCoalesce, CoalesceSpec } from "./coalesce-options.js";
 import { readLatency } from "./latency.js";
 import type { PaceSpec } from "./workers/pacer.js";
+import type { HandoverOptions } from "./handover/options.js";
 
 export const DEFAULT_PRELOAD_LIMIT = 1 << 30;
 /** Arena ring size for streamed replays. */
@@ -34,6 +35,8 @@ export interface ReplayOptions {
   config?: Partial<DatapathConfig>;
   /** Counter samples during the run (rate over time, --stats). */
   sampler?: RunSampler;
+  /** Hand-overs of the device (--handover-every, --chaos-device, --handover-config). */
+  handover?: { options: HandoverOptions; firstConfig: string };
   /** Called once the datapath exists, e.g. to wire SIGINT to it. */
   onStart?: (dp: Datapath) => void;
 }
@@ -98,6 +101,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       sampler: opts.sampler,
       feeder,
       stages: opts.pace ? { guest: { pace: opts.pace } } : undefined,
+      handover: opts.handover,
     });
   } finally {
     if (timer) clearTimeout(timer);
@@ -119,5 +123,6 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     streamed,
     pace: opts.pace,
     deviceTime: run.device.timeSplit,
+    handover: run.handover,
   };
 }

@@ -7,6 +7,7 @@ import type { PaceSpec } from "./workers/pacer.js";
 import type { DeviceTimeSplit } from "./workers/device-time.js";
 import { devicePerPacket } from "./workers/device-time.js";
 import { totalDrops } from "./counters.js";
+import { HandoverLog, handoverJson, handoverText } from "./handover/report.js";
 
 /** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
 export const ETHERNET_OVERHEAD = 24;
@@ -27,6 +28,8 @@ export interface ReplayFacts {
   pace?: PaceSpec;
   /** The device thread's time, sampled per stage (src/workers/device-time.ts). */
   deviceTime?: DeviceTimeSplit;
+  /** Hand-overs and restarts of the device, when it ran supervised (src/handover/). */
+  handover?: HandoverLog;
 }
 
 export interface Books {
@@ -137,7 +140,10 @@ export function jsonReport(f: ReplayFacts) {
  * sampled steps (src/workers/device-time.ts).
  */
 export function deviceTime(f: ReplayFacts) {
-  return devicePerPacket(f.deviceTime, Number(f.snapshot.counters.deviceDescriptors));
+  const split = devicePerPacket(f.deviceTime, Number(f.snapshot.counters.deviceDescriptors));
+  if (!f.handover) return split;
+  // Supervised (src/handover/): the hand-over keys beside the time split (which may be absent).
+  return { ...split, ...handoverJson(f.handover) } as NonNullable<typeof split> & Partial<ReturnType<typeof handoverJson>>;
 }
 
 /** The rate asked for beside the one achieved (frames or bits posted over the elapsed time). */
@@ -179,10 +185,11 @@ export function textReport(f: ReplayFacts): string {
     `Interrupts: ${fmtInt(j.interrupts.delivered)} delivered (${j.interrupts.completionsPerInterrupt.toFixed(2)} completions each), ` +
       `${fmtInt(j.interrupts.wakeups)} woke the guest, ${j.interrupts.stranded} stranded`,
   ];
-  if (j.device) {
+  if (j.device && j.device.backendNsPerPacket !== undefined) {
     lines.push(`Device time per packet: backend ${j.device.backendNsPerPacket.toFixed(1)} ns (translate, copy, LSO stage 1: ` +
       `${j.device.backendMppsPerCore.toFixed(2)} Mpps per core), NIC model ${j.device.nicNsPerPacket.toFixed(1)} ns (gather, checksums, LSO stage 2)`);
   }
+  if (f.handover) lines.push(...handoverText(f.handover));
   if (f.latency && f.latency.count > 0) {
     lines.push(`Latency (post → completion seen by the guest): p50 ${f.latency.p50Us.toFixed(1)} µs, p99 ${f.latency.p99Us.toFixed(1)} µs, max ${f.latency.maxUs.toFixed(1)} µs`);
   }

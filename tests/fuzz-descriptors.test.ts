@@ -94,6 +94,12 @@ describe("descriptor fuzzing, single-threaded (translateStage / nicStage)", () =
     // a timeout is no speed test, so it leaves room.
   }, 180_000);
 
+  it("10^3 batches with hand-over chaos: a fresh device instance takes over after 1 in 3 stage calls; same properties", () => {
+    let rig: DeviceRig | undefined;
+    fuzzDevice({ cases: 1_000, seed, rig: { chaos: { seed: 0x18, every: 3 } }, onRig: (r) => (rig = r) });
+    expect(rig!.restarts).toBeGreaterThan(500);
+  });
+
   it("10^3 batches on the debug core (assertions on)", () => {
     fuzzDevice({ cases: 1_000, seed, rig: { flavor: "debug" } });
   }, 60_000);

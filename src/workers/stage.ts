@@ -13,6 +13,7 @@ import { attachCore, Core } from "../core.js";
 import { STOP_DRAIN, STOP_NOW } from "../stop.js";
 import { Pacer, PaceSpec } from "./pacer.js";
 import { DeviceTimeSampler, DeviceTimeSplit } from "./device-time.js";
+import { HandoverHooks } from "../handover/hooks.js";
 
 export type StageName = "guest" | "device";
 
@@ -26,6 +27,9 @@ export interface StageTask {
   failAfterSteps?: number;
   /** Test support: end this worker thread (process.exit inside it) after this many steps. */
   exitAfterSteps?: number;
+  /** Device only: this device takes over from another (src/handover/): it reconciles first,
+   *  and leaves cleanly once it has taken `takeLimit` guest descriptors in all (0: never). */
+  handover?: { takeLimit: number; serial: number };
 }
 
 // Test support for whole-CLI runs: VNIC_STAGE_FAULT="<stage>:throw:<steps>" or
@@ -47,6 +51,8 @@ export interface StageResult {
   endUs: number;
   /** Device only: its time split between the backend and the NIC model (device-time.ts). */
   timeSplit?: DeviceTimeSplit;
+  /** Device with a hand-over: it left because it reached its takeLimit (not a stop). */
+  handedOver?: boolean;
 }
 
 const SPIN_TURNS = 64;
@@ -64,8 +70,15 @@ function sleepTimeoutMs(timerDueUs?: () => number): number {
 }
 
 let core: Core | undefined;
-function getCore(): Core {
+export function getCore(): Core {
   core ??= attachCore(workerData.module, workerData.memory);
+  return core;
+}
+
+/** Hand-over (src/handover/device-worker.ts): the next stage run gets a fresh instance of the
+ *  core (all its per-instance globals zeroed), as a new device would. */
+export function freshCore(): Core {
+  core = attachCore(workerData.module, workerData.memory);
   return core;
 }
 
@@ -81,7 +94,8 @@ export default function runStage(task: StageTask): StageResult {
   const stopIndex = c.constant("STATE_STOP") >> 2;
   const isGuest = task.stage === "guest";
   const bellIndex = c.constant(isGuest ? "STATE_GUEST_DOORBELL" : "STATE_DEVICE_DOORBELL") >> 2;
-  const sampler = isGuest ? undefined : new DeviceTimeSampler(x.translateStage, x.nicStage);
+  const handover = isGuest ? undefined : task.handover && new HandoverHooks(c, task.handover.takeLimit, task.handover.serial);
+  const sampler = isGuest ? undefined : new DeviceTimeSampler(handover?.translate ?? x.translateStage, x.nicStage);
   const step: (budget: number) => number = sampler ? (budget) => sampler.step(budget) : x.guestStep;
   const prepareSleep: () => number = isGuest ? x.guestPrepareSleep : x.devicePrepareSleep;
   const woke: () => void = isGuest ? x.guestWoke : x.deviceWoke;
@@ -106,6 +120,7 @@ export default function runStage(task: StageTask): StageResult {
     }
     if (task.exitAfterSteps !== undefined && steps >= task.exitAfterSteps) process.exit(70);
     if (work < 0) break; // the guest has posted everything and seen every completion
+    if (handover && handover.afterStep(work)) break; // handed over at its takeLimit
     if (tick && steps % TICK_STEPS === 0) tick(nowUs());
     if (work > 0 && steps % STOP_CHECK_STEPS !== 0) {
       idle = 0;
@@ -134,5 +149,5 @@ export default function runStage(task: StageTask): StageResult {
       Atomics.wait(i32, bellIndex, bell, 0.05);
     }
   }
-  return { stage: task.stage, elapsedMs: performance.now() - t0, steps, sleeps, startUs, endUs: nowUs(), timeSplit: sampler?.split };
+  return { stage: task.stage, elapsedMs: performance.now() - t0, steps, sleeps, startUs, endUs: nowUs(), timeSplit: sampler?.split, handedOver: handover?.done };
 }

@@ -20,7 +20,7 @@
 //   memory         MemoryWatch: no write outside the device's regions (see fuzz-memory.ts)
 
 import fc from "fast-check";
-import { createCore, type Core, type CoreFlavor } from "../../src/core.js";
+import { attachCore, createCore, type Core, type CoreFlavor } from "../../src/core.js";
 import { MemoryWatch, findPoison } from "./fuzz-memory.js";
 import { MACS, concat, ethertype, ipv4, ipv6, tcp, udp, vlanTag } from "./frames.js";
 
@@ -292,6 +292,11 @@ export interface RigOptions {
   wireBytes?: number;
   /** Turns without any progress before a case counts as hung. */
   stallTurns?: number;
+  /** Hand-over chaos: after a stage call, with probability 1/`every`, the device instance is
+   *  dropped and a fresh one (zeroed globals) attaches to the same memory and reconciles
+   *  (assembly/handover.ts). Seeded. Deaths *inside* a burst need a real thread:
+   *  tests/handover.test.ts terminates device workers. */
+  chaos?: { seed: number; every: number };
 }
 
 /** One core with poisoned memory, driven case after case by a hostile guest on this thread. */
@@ -305,6 +310,11 @@ export class DeviceRig {
   readonly outcomesByKind = new Map<string, Map<string, number>>();
   framesOut = 0;
   cases = 0;
+  /** Device instances replaced (chaos). */
+  restarts = 0;
+  /** The device's instance: the rig's own, or the last one that took over (chaos). */
+  private dev: Core;
+  private chaosNext?: () => number;
   private nextCookie = 0xfffffff0; // cookies wrap too
   private readonly drops: Map<number, string>;
   private readonly C: Record<string, number> = {};
@@ -336,6 +346,11 @@ export class DeviceRig {
       copyModes: [...this.core.constantsWithPrefix("COPY_").values()],
       offloadParams: ["nicMaxLso", "maxSegments", "fixedId", "coalescePolicy"].filter((p) => params.has(p)),
     };
+    this.dev = this.core;
+    if (opts.chaos) {
+      this.core.setParam("inflight", 1);
+      this.chaosNext = xorshift(opts.chaos.seed);
+    }
     this.watch = new MemoryWatch(this.core);
     this.watch.poison();
     // Guest RAM starts as random bytes (never the poison pattern: 8 specific bytes in a row).
@@ -453,6 +468,13 @@ export class DeviceRig {
     return n;
   }
 
+  private maybeReplaceDevice(): void {
+    if (!this.chaosNext || this.chaosNext() % this.opts.chaos!.every !== 0) return;
+    this.dev = attachCore(this.core.module, this.core.memory);
+    this.dev.exports.deviceAttach();
+    this.restarts++;
+  }
+
   private applySettings(s: FuzzSettings): void {
     this.core.setParam("copyMode", s.copyMode);
     this.core.setParam("copyBytes", s.copyBytes);
@@ -486,8 +508,10 @@ export class DeviceRig {
     const frames: WireFrame[] = [];
     let idle = 0;
     for (let turn = 0; completions.length < c.descs.length; turn++) {
-      const t = x.translateStage(c.settings.translateBudget);
-      const m = x.nicStage(c.settings.nicBudget);
+      const t = this.dev.exports.translateStage(c.settings.translateBudget);
+      this.maybeReplaceDevice();
+      const m = this.dev.exports.nicStage(c.settings.nicBudget);
+      this.maybeReplaceDevice();
       const w = this.drainWire(frames);
       const before = completions.length;
       completions.push(...this.takeCompletions());
@@ -501,8 +525,8 @@ export class DeviceRig {
     }
     // Nothing more may come out once everything completed.
     for (let i = 0; i < 3; i++) {
-      x.translateStage(256);
-      x.nicStage(256);
+      this.dev.exports.translateStage(256);
+      this.dev.exports.nicStage(256);
       this.drainWire(frames);
       completions.push(...this.takeCompletions());
     }
