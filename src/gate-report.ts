@@ -78,7 +78,7 @@ export function headlineOf(verdict: GateVerdict, rows: ConfigRow[], tolerance: n
     ...(r.opsFail ? [`${r.id} instructions/packet ${pct2(r.opsGrowth ?? 0)}`] : []),
   ]);
   if (verdict === "fail") return `vnic gate: FAIL — ${fails.join(", ")} (tolerance ${(tolerance * 100).toFixed(1)} %, instructions +${(maxOpsGrowth * 100).toFixed(1)} %)`;
-  const opsNote = `instructions per packet within +${(maxOpsGrowth * 100).toFixed(1)} %`;
+  const opsNote = rows.some((r) => r.opsGrowth !== null) ? `instructions per packet within +${(maxOpsGrowth * 100).toFixed(1)} %` : "no instruction counts to compare";
   if (verdict === "advisory") return `vnic gate: ${advisory ?? "advisory"}; ${opsNote}`;
   return `vnic gate: pass — no configuration is confidently more than ${(tolerance * 100).toFixed(1)} % slower than the reference; ${opsNote}`;
 }
