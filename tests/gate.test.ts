@@ -134,6 +134,13 @@ describe("vnic gate end to end", () => {
       expect(gab.every((e: { name: string; unit: string; value: number }) => typeof e.name === "string" && typeof e.unit === "string" && Number.isFinite(e.value))).toBe(true);
       expect(gate(["--baseline", base, "--json"]).out).toMatch(/"verdict": "advisory"/);
 
+      // A clone without the baseline's commit (shallow): one line, then the stored counts.
+      const shallow = { ...b, git: { commit: "0123456789abcdef0123456789abcdef01234567", dirty: false } };
+      writeFileSync(base, JSON.stringify(shallow));
+      const missing = gate(["--baseline", base, "--against-baseline-commit"]);
+      expect(missing.status, missing.out + missing.err).toBe(0);
+      expect(missing.err.split("\n").filter((l) => /0123456789 is not in this clone/.test(l))).toHaveLength(1);
+
       b.ops.configs[0].opsPerPacket *= 0.95; // as if this build did 5 % more work than recorded
       writeFileSync(base, JSON.stringify(b));
       const more = gate(["--baseline", base]);
