@@ -5,8 +5,7 @@
 // from run to run and from machine to machine: no noise, no tolerance for the machine — any
 // growth is work someone added. Time catches memory effects; this catches extra work.
 
-import { readFileSync, writeFileSync, mkdirSync, existsSync, statSync } from "node:fs";
-import path from "node:path";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { InlineRig } from "./bench-inline.js";
 import type { BenchCapture } from "./bench-frames.js";
 import type { BenchConfig } from "./bench-run.js";
@@ -16,15 +15,20 @@ import { METER_READ, METER_RESET, meterWasm } from "./meter.js";
  *  part of every run, and counted the same every time). */
 export const OPS_LOOPS = 4;
 
-/** The metered build next to `wasm` (build/vnic.wasm -> build/vnic.metered.wasm), made when it
- *  is missing or older than the build. */
+/** The metered build, written next to `wasm` (build/vnic.wasm -> build/vnic.metered.wasm, for
+ *  inspection) and compiled. Made afresh every time (~0.1 s): a file kept by date would outlive a
+ *  change of the metering pass. Written to a temporary name first: two gates may run at once. */
 export function meteredModule(wasm: string): WebAssembly.Module {
+  const bytes = meterWasm(new Uint8Array(readFileSync(wasm)));
   const out = wasm.replace(/\.wasm$/, "") + ".metered.wasm";
-  if (!existsSync(out) || statSync(out).mtimeMs < statSync(wasm).mtimeMs) {
-    mkdirSync(path.dirname(out), { recursive: true });
-    writeFileSync(out, meterWasm(new Uint8Array(readFileSync(wasm))));
+  try {
+    const tmp = `${out}.${process.pid}.tmp`;
+    writeFileSync(tmp, bytes);
+    renameSync(tmp, out);
+  } catch {
+    /* a read-only build directory: the module below is all the gate needs */
   }
-  return new WebAssembly.Module(new Uint8Array(readFileSync(out)));
+  return new WebAssembly.Module(bytes);
 }
 
 export interface OpsCount {
