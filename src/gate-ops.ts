@@ -28,7 +28,7 @@ export function meteredModule(wasm: string): WebAssembly.Module {
   } catch {
     /* a read-only build directory: the module below is all the gate needs */
   }
-  return new WebAssembly.Module(bytes);
+  return new WebAssembly.Module(new Uint8Array(bytes));
 }
 
 export interface OpsCount {
