@@ -80,6 +80,7 @@ export function headlineOf(verdict: GateVerdict, rows: ConfigRow[], tolerance: n
   if (verdict === "fail") return `vnic gate: FAIL — ${fails.join(", ")} (tolerance ${(tolerance * 100).toFixed(1)} %, instructions +${(maxOpsGrowth * 100).toFixed(1)} %)`;
   const opsNote = rows.some((r) => r.opsGrowth !== null) ? `instructions per packet within +${(maxOpsGrowth * 100).toFixed(1)} %` : "no instruction counts to compare";
   if (verdict === "advisory") return `vnic gate: ${advisory ?? "advisory"}; ${opsNote}`;
+  if (!rows.some((r) => r.oneThread || r.twoThread)) return `vnic gate: pass — ${opsNote} (no time comparison asked)`;
   return `vnic gate: pass — no configuration is confidently more than ${(tolerance * 100).toFixed(1)} % slower than the reference; ${opsNote}`;
 }
 
