@@ -70,12 +70,8 @@ export function buildRev(root: string, rev: string, progress: (line: string) => 
     } catch {
       /* not added yet, or already gone */
     }
-    rmSync(dir, { recursive: true, force: true });
-    try {
-      execFileSync("git", ["worktree", "prune"], { cwd: root, stdio: "ignore" });
-    } catch {
-      /* best effort */
-    }
+    rmSync(dir, { recursive: true, force: true }); // (no `git worktree prune`: the repository's
+    // other worktrees are not this gate's business; `remove` dropped this one's entry)
   };
   const onSignal = (sig: NodeJS.Signals) => {
     remove();
