@@ -10,7 +10,7 @@
 // hash (a commit's sources never change), so a second gate against the same REV skips the build.
 // The worktree itself is always removed — on success, on failure, and on Ctrl-C / SIGTERM.
 
-import { execFileSync, spawnSync } from "node:child_process";
+import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
@@ -54,7 +54,7 @@ function lockOf(root: string, commit: string): string {
 const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
 
 /** Builds REV's release core (or takes it from the cache). Throws RevError with one line. */
-export function buildRev(root: string, rev: string, progress: (line: string) => void): RevBuild {
+export async function buildRev(root: string, rev: string, progress: (line: string) => void): Promise<RevBuild> {
   const commit = resolveCommit(root, rev);
   if (!commit) throw new RevError(`--against ${rev}: no such revision in this clone (a shallow clone needs \`git fetch --unshallow\` or fetch-depth: 0)`);
   const lock = lockOf(root, commit);
@@ -73,7 +73,10 @@ export function buildRev(root: string, rev: string, progress: (line: string) => 
     rmSync(dir, { recursive: true, force: true }); // (no `git worktree prune`: the repository's
     // other worktrees are not this gate's business; `remove` dropped this one's entry)
   };
+  // The builds run as asynchronous children, so that a Ctrl-C reaches this handler at once.
+  const children = new Set<ChildProcess>();
   const onSignal = (sig: NodeJS.Signals) => {
+    for (const c of children) c.kill("SIGTERM");
     remove();
     process.kill(process.pid, sig); // the default action, now that the handler is gone
   };
@@ -87,10 +90,10 @@ export function buildRev(root: string, rev: string, progress: (line: string) => 
       symlinkSync(path.join(root, "node_modules"), path.join(tree, "node_modules"), "dir");
     } else {
       progress(`${rev}'s package-lock.json differs from this checkout's: npm ci in the worktree`);
-      run(tree, "npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts"], rev);
+      await run(tree, "npm", ["ci", "--no-audit", "--no-fund", "--ignore-scripts"], rev, children);
     }
     const out = path.join(tree, "build", "vnic.gate-ref.wasm");
-    run(tree, process.execPath, [path.join(tree, "node_modules", "assemblyscript", "bin", "asc.js"), "assembly/index.ts", "--target", "release", "-o", out, "-t", out.replace(/wasm$/, "wat")], rev);
+    await run(tree, process.execPath, [path.join(tree, "node_modules", "assemblyscript", "bin", "asc.js"), "assembly/index.ts", "--target", "release", "-o", out, "-t", out.replace(/wasm$/, "wat")], rev, children);
     mkdirSync(cacheDir, { recursive: true });
     copyFileSync(out, cached);
     return { rev, commit, wasm: cached, cached: false };
@@ -101,10 +104,19 @@ export function buildRev(root: string, rev: string, progress: (line: string) => 
   }
 }
 
-function run(cwd: string, cmd: string, args: string[], rev: string): void {
-  const r = spawnSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 });
-  if (r.status !== 0) {
-    const why = (r.stderr || r.stdout || String(r.error ?? "")).trim().split("\n").filter(Boolean).pop() ?? `exit ${r.status}`;
-    throw new RevError(`--against ${rev}: cannot build it (${path.basename(cmd)} ${args[0] === undefined ? "" : path.basename(args[0])}: ${why})`);
-  }
+function run(cwd: string, cmd: string, args: string[], rev: string, children: Set<ChildProcess>): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    children.add(child);
+    let output = "";
+    child.stdout.on("data", (d) => (output += d));
+    child.stderr.on("data", (d) => (output += d));
+    child.on("error", (e) => (output += String(e)));
+    child.on("close", (code) => {
+      children.delete(child);
+      if (code === 0) return resolve();
+      const why = output.trim().split("\n").filter(Boolean).pop() ?? `exit ${code}`;
+      reject(new RevError(`--against ${rev}: cannot build it (${path.basename(cmd)}: ${why})`));
+    });
+  });
 }

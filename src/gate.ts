@@ -302,7 +302,7 @@ export async function runGate(argv: string[]): Promise<number> {
   let ab: AbConfig[] | null = null;
   if (rev) {
     try {
-      reference = buildRev(root, rev, progress);
+      reference = await buildRev(root, rev, progress);
       progress(`reference ${rev} = ${reference.commit.slice(0, 10)}${reference.cached ? " (built before, from the cache)" : ""}`);
       opsReference = countAll(meteredModule(reference.wasm), configs, captures, 0);
       if (!values["ops-only"]) ab = await abMeasure(compileWasm(reference.wasm), current, configs, captures, { pairs, slowdownNs, level, oneThreadSeconds: 0.1, twoThreadSeconds: 0.25, progress });
