@@ -39,7 +39,7 @@ import { GitInfo, Interval, MachineInfo, Spread, bootstrapRatioOfMedians, gitInf
 
 export const BASELINE_SCHEMA = "vnic-gate-baseline/1";
 export const DEFAULT_GATE_CONFIGS = ["64/adaptive/headers", "imix/adaptive/headers", "1514/adaptive/headers", "tso64k/adaptive/headers"];
-export const DEFAULT_TOLERANCE_PCT = 10;
+export const DEFAULT_TOLERANCE_PCT = 5;
 export const DEFAULT_MAX_OPS_GROWTH_PCT = 1;
 export const DEFAULT_PAIRS = 7;
 
