@@ -24,16 +24,20 @@ export function compileWasm(file: string): WebAssembly.Module {
 
 /** One core instance (of `module`) with `capture` in its arena, run inline on this thread. */
 export class InlineRig {
-  private readonly core: Core;
+  readonly core: Core;
   private readonly arenaBytes: number;
 
-  constructor(module: WebAssembly.Module, private readonly capture: BenchCapture) {
+  /** `deterministicClock`: the core reads a clock that advances 1 µs per read instead of the
+   *  real one, so that what it executes depends on the frames only (the instruction count). */
+  constructor(module: WebAssembly.Module, private readonly capture: BenchCapture, opts: { deterministicClock?: boolean } = {}) {
     this.arenaBytes = capture.frames.reduce((n, f) => n + arenaRecordBytes(f.length), 0);
     const plan = [DEFAULT_PLAN.guestRamBytes, DEFAULT_PLAN.ringSlots, DEFAULT_PLAN.wireBytes, Math.max(this.arenaBytes, 8)] as const;
     const probe = new Core(module, new WebAssembly.Memory({ initial: 32, maximum: 32, shared: true }));
     const total = probe.exports.configure(...plan) >>> 0;
     const pages = Math.ceil(total / WASM_PAGE);
-    this.core = new Core(module, new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }));
+    let tick = 0;
+    const clock = opts.deterministicClock ? () => 1e9 + tick++ : undefined;
+    this.core = new Core(module, new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }), clock);
     this.core.exports.configure(...plan);
     this.core.exports.initDatapath(0x5eed); // also attach(): the region globals, arenaBase included
     const base = this.core.constant("arenaBase");
@@ -49,7 +53,7 @@ export class InlineRig {
   }
 
   /** One inline trial: wire frames per CPU-second of this thread. */
-  run(cfg: BenchConfig, loops: number, slowdownNs: number): number {
+  run(cfg: BenchConfig, loops: number, slowdownNs: number, beforeLoop?: () => void, afterLoop?: () => void): number {
     const core = this.core;
     const x = core.exports;
     x.initDatapath(0x5eed);
@@ -70,12 +74,14 @@ export class InlineRig {
     x.guestInit();
     const guestStep = x.guestStep as (b: number) => number;
     const deviceStep = x.deviceStep as (b: number) => number;
+    beforeLoop?.();
     const c0 = threadCpuNs();
     for (;;) {
       if (guestStep(32) < 0) break;
       deviceStep(32);
     }
     const ns = threadCpuNs() - c0;
+    afterLoop?.();
     return Number(core.counter("wireFrames")) / (Math.max(ns, 1) / 1e9);
   }
 }

@@ -99,6 +99,8 @@ export interface TrialOptions {
   slowdownNs?: number;
   /** Keep counter samples every `sampleMs` (for the HTML report). */
   sampleMs?: number;
+  /** Another build of the core (vnic gate --against REV); default build/vnic.wasm. */
+  module?: WebAssembly.Module;
 }
 
 export function arenaBytesFor(capture: BenchCapture): number {
@@ -150,16 +152,19 @@ export function latencyFromCore(core: Core): LatencySummary | null {
 // One Datapath (one shared memory, ~75 MiB) per capture, reused by every trial: allocating a
 // fresh memory per trial grows the heap by gigabytes before V8 collects the old ones, and the
 // collections (and page faults) then land inside trials — measured here as 5× slower trials.
-const datapaths = new Map<BenchCapture, Datapath>();
+// Keyed by core build too (the gate's A/B keeps one per build).
+const datapaths = new Map<WebAssembly.Module | undefined, Map<BenchCapture, Datapath>>();
 
 /** The capture's Datapath, reset for a new run with `cfg` (counters, rings, pool, wire, stop
  *  flag) — the arena keeps the capture. */
-export function preparedDatapath(capture: BenchCapture, cfg: BenchConfig, loops: number, slowdownNs: number): Datapath {
-  let dp = datapaths.get(capture);
+export function preparedDatapath(capture: BenchCapture, cfg: BenchConfig, loops: number, slowdownNs: number, module?: WebAssembly.Module): Datapath {
+  let byCapture = datapaths.get(module);
+  if (!byCapture) datapaths.set(module, (byCapture = new Map()));
+  let dp = byCapture.get(capture);
   if (!dp) {
-    dp = new Datapath(arenaBytesFor(capture), {});
+    dp = new Datapath(arenaBytesFor(capture), { module });
     for (const f of capture.frames) dp.placeFrame(f, 0n);
-    datapaths.set(capture, dp);
+    byCapture.set(capture, dp);
   }
   const core = dp.core;
   core.exports.initDatapath(dp.config.pageSeed);
@@ -189,7 +194,7 @@ export function threadCpuNs(): number {
 }
 
 export async function runTrial(capture: BenchCapture, cfg: BenchConfig, opts: TrialOptions): Promise<TrialResult> {
-  const dp = preparedDatapath(capture, cfg, opts.loops, opts.slowdownNs ?? 0);
+  const dp = preparedDatapath(capture, cfg, opts.loops, opts.slowdownNs ?? 0, opts.module);
   const samples: RunSample[] = [];
   const busy0 = machineBusyMs();
   const wall0 = performance.now();

@@ -58,10 +58,12 @@ export class Core {
   readonly memory: WebAssembly.Memory;
   readonly module: WebAssembly.Module;
 
-  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory) {
+  /** `nowUs`: the clock the core reads (the gate's instruction count passes a fixed-step one,
+   *  so that no branch depends on the time). */
+  constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, nowUs: () => number = () => (performance.timeOrigin + performance.now()) * 1000) {
     this.module = module;
     this.memory = memory;
-    this.exports = new WebAssembly.Instance(module, { env: { memory, nowUs: () => (performance.timeOrigin + performance.now()) * 1000 } }).exports as CoreExports;
+    this.exports = new WebAssembly.Instance(module, { env: { memory, nowUs } }).exports as CoreExports;
   }
 
   /** The value of an exported constant (or mutable global). */
@@ -121,8 +123,7 @@ export const DEFAULT_PLAN: Omit<MemoryPlan, "arenaBytes"> = {
  * the core), then creates the real shared memory (initial = maximum: it never grows),
  * instantiates the core on it and lays the regions out.
  */
-export function createCore(plan: MemoryPlan, flavor: CoreFlavor = "release"): Core {
-  const module = compileCore(flavor);
+export function createCore(plan: MemoryPlan, flavor: CoreFlavor = "release", module: WebAssembly.Module = compileCore(flavor)): Core {
   const probeMemory = new WebAssembly.Memory({ initial: 32, maximum: 32, shared: true });
   const probe = new Core(module, probeMemory);
   const total = probe.exports.configure(plan.guestRamBytes, plan.ringSlots, plan.wireBytes, plan.arenaBytes) >>> 0;

@@ -44,6 +44,8 @@ export interface DatapathConfig {
   limit: number;
   /** The arena is a ring refilled by an ArenaFeeder (captures over --preload-limit). */
   streaming: boolean;
+  /** Another build of the core to run instead of build/vnic.wasm (vnic gate --against REV). */
+  module?: WebAssembly.Module;
 }
 
 export const DEFAULT_CONFIG: DatapathConfig = {
@@ -141,6 +143,7 @@ export class Datapath {
     this.core = createCore(
       { guestRamBytes: c.guestRamBytes, ringSlots: c.ringSlots, wireBytes: c.wireBytes, arenaBytes: Math.max(arenaBytes, 8) },
       c.flavor,
+      c.module,
     );
     this.core.exports.initDatapath(c.pageSeed);
     for (const [name, value] of Object.entries(c.params)) this.core.setParam(name, value);
