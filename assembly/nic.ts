@@ -21,6 +21,7 @@ import { param, P_mtu, P_slowdownNs } from "./params";
 import { ethernetHeaderLen, ETH_HEADER_LEN, MAX_TAGS, VLAN_TAG_LEN } from "./wire/ethernet";
 import { wireAbort, wireBegin, wireCommit, wirePublish, wireReserve } from "./wire_sink";
 import { deliverCompletions } from "./coalesce";
+import { copyBytes } from "./copy_small";
 
 let burstFrames: u64 = 0;
 let burstBytes: u64 = 0;
@@ -160,7 +161,7 @@ function completeChecksum(frame: u32, len: u32, start: u32, offset: u32): u32 {
 /** DMA: the copied first part, then every SG entry, into `dst`. */
 function gather(dst: u32, pd: u32): void {
   const copied = <u32>load<u16>(pd + D.PD_HDR_COPIED);
-  memory.copy(dst, load<u32>(pd + D.PD_HDR_ADDR), copied);
+  copyBytes(dst, load<u32>(pd + D.PD_HDR_ADDR), copied);
   dst += copied;
   const nsg = <u32>load<u16>(pd + D.PD_NSG);
   let sg = load<u32>(pd + D.PD_SG_ADDR);
