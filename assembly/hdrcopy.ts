@@ -34,7 +34,7 @@ export const COPY_NONE: u32 = 4;
 // 64th byte — so it touches two lines of the guest's frame (one when the frame starts a line)
 // where a fixed 128 bytes touched three. Each is a miss (the guest wrote the frame on the
 // other core), and the lines are what the backend pays for, not the bytes. Longer stacks copy
-// again, up to a pool buffer. (1514-byte frames, backend ns per packet: see the commit.)
+// on a line at a time, up to a pool buffer. (1514-byte frames, backend ns: see the commits.)
 const SPECULATIVE_MIN: u32 = 64;
 const LINE_BYTES: u32 = 64;
 // What an unparsable frame gets instead (counted in copy.unparsed).
@@ -85,17 +85,20 @@ function copyHeaders(dst: u32, gpa: u32, len: u32): u32 {
 }
 
 /**
- * Copies the front of the frame into `dst` (64–127 bytes first, up to a pool buffer's 240 if the
- * headers run on) and parses the copy: the device only ever trusts its own copy. Returns the
+ * Copies the front of the frame into `dst` (64–127 bytes first, then a line at a time up to a
+ * pool buffer's 240 while the headers run on) and parses the copy: the device only ever trusts its own copy. Returns the
  * parse status; hdrTotalLen and friends describe the headers.
  */
 export function copyAndParseHeaders(dst: u32, gpa: u32, len: u32): u32 {
+  const cap = min(len, POOL_DATA_SIZE);
   const lineEnd = ((gpa + SPECULATIVE_MIN - 1) | (LINE_BYTES - 1)) + 1;
-  let have = min(len, lineEnd - gpa);
+  let have = min(cap, lineEnd - gpa);
   copyFromGuest(dst, gpa, have);
   let r = parseHeaders(dst, have);
-  if (r == PARSE_TRUNCATED && have < len) {
-    const more = min(len, POOL_DATA_SIZE) - have;
+  // Headers that run on take one more line at a time (each a miss), up to a pool buffer: a
+  // line-aligned frame with TCP options (66 bytes and more) reads two lines, not four.
+  while (r == PARSE_TRUNCATED && have < cap) {
+    const more = min(cap - have, LINE_BYTES);
     copyFromGuest(dst + have, gpa + have, more);
     have += more;
     r = parseHeaders(dst, have);
