@@ -35,6 +35,16 @@ import { latencyRecordNs } from "./latency";
 const SHADOW_NEED: u32 = 0; // u32 bytes of guest RAM the buffer holds (wasted tail included)
 const SHADOW_POSTED_NS: u32 = 8; // u64 when it was posted (clock read once per burst)
 
+// Buffers start on a cache line, as a Linux guest's skb data does (NET_SKB_PAD headroom of
+// L1_CACHE_BYTES, NET_IP_ALIGN 0 on x86): a frame's headers then sit in as few lines as they
+// can, which is what the device's partial copy pays for (the guest wrote them on another core).
+const BUFFER_ALIGN: u32 = 64;
+
+// @ts-ignore: decorator
+@inline function alignUp(x: u32): u32 {
+  return (x + BUFFER_ALIGN - 1) & ~(BUFFER_ALIGN - 1);
+}
+
 // Guest-private state (this instance only).
 let postingDone: bool = false;
 let ramHead: u32 = 0; // guest-physical address of the next buffer
@@ -136,19 +146,23 @@ function guestPost(budget: u32): u32 {
       gpa = rec - arenaBase + ARENA_RECORD_HEADER;
       if (arenaLoopsDone() == 0) copyToGuest(gpa, rec + ARENA_RECORD_HEADER, len);
     } else {
-      // Place the buffer; a frame that would cross the end of the area starts again at 0.
+      // Place the buffer; a frame that would cross the end of the area starts again at 0. Its
+      // tail up to the next line is held with it (the area is whole pages: that never passes
+      // the end).
       gpa = ramHead;
       need = len;
       if (len > bufferArea - gpa) {
         need += bufferArea - gpa;
         gpa = 0;
       }
+      const next = alignUp(gpa + len);
+      need += next - (gpa + len);
       if (need > bufferArea - ramUsed) {
         countAdd(C_guestRamFull, 1);
         break;
       }
       copyToGuest(gpa, rec + ARENA_RECORD_HEADER, len);
-      ramHead = gpa + len == bufferArea ? 0 : gpa + len;
+      ramHead = next == bufferArea ? 0 : next;
     }
     const cookie = nextCookie + posted;
     const gd = ringSlot(RING_GUEST_TX, head + posted);
@@ -200,7 +214,8 @@ function guestCanPost(): bool {
   if (rec == 0 || !paceAllows(rec)) return false;
   if (param(P_guestResident) != 0) return true;
   const len = load<u32>(rec);
-  const need = len > bufferArea - ramHead ? len + bufferArea - ramHead : len;
+  const wraps = len > bufferArea - ramHead;
+  const need = (wraps ? bufferArea - ramHead : 0) + alignUp(len);
   return len > bufferArea || need <= bufferArea - ramUsed;
 }
 

@@ -5,13 +5,14 @@
 // [gpa, gpa + len) lies inside guest RAM before calling.
 
 import { PAGE_SIZE, PAGE_SHIFT, machineAddress } from "./layout";
+import { copyBytes } from "./copy_small";
 
 /** Copies `len` bytes from machine address `src` to guest-physical `gpa`. */
 export function copyToGuest(gpa: u32, src: u32, len: u32): void {
   while (len > 0) {
     const room = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
     const n = len < room ? len : room;
-    memory.copy(machineAddress(gpa), src, n);
+    copyBytes(machineAddress(gpa), src, n);
     gpa += n;
     src += n;
     len -= n;
@@ -23,7 +24,7 @@ export function copyFromGuest(dst: u32, gpa: u32, len: u32): void {
   while (len > 0) {
     const room = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
     const n = len < room ? len : room;
-    memory.copy(dst, machineAddress(gpa), n);
+    copyBytes(dst, machineAddress(gpa), n);
     gpa += n;
     dst += n;
     len -= n;

@@ -24,6 +24,7 @@ import { deliverCompletions } from "./coalesce";
 import { inflightOn, nicClose, nicCommit, nicOpen, nicPendingSlot, setPhase, PH_NIC, PH_STAGE2 } from "./inflight";
 import { segmentLoadState as segmentLoadStateFrom, segmentSaveState } from "./segment";
 import { wirePendingHead } from "./wire_sink";
+import { copyBytes } from "./copy_small";
 
 let burstFrames: u64 = 0;
 let burstBytes: u64 = 0;
@@ -172,7 +173,7 @@ function completeChecksum(frame: u32, len: u32, start: u32, offset: u32): u32 {
 /** DMA: the copied first part, then every SG entry, into `dst`. */
 function gather(dst: u32, pd: u32): void {
   const copied = <u32>load<u16>(pd + D.PD_HDR_COPIED);
-  memory.copy(dst, load<u32>(pd + D.PD_HDR_ADDR), copied);
+  copyBytes(dst, load<u32>(pd + D.PD_HDR_ADDR), copied);
   dst += copied;
   const nsg = <u32>load<u16>(pd + D.PD_NSG);
   let sg = load<u32>(pd + D.PD_SG_ADDR);

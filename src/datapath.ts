@@ -70,7 +70,7 @@ export const IN_FLIGHT_BYTES_MAX = 4 << 20;
 /** The guest buffer area for frames of at most `largest` bytes (see Datapath.guestBufferBytes). */
 export function guestBufferBytesFor(ringSlots: number, largest: number, guestRamBytes: number): number {
   if (largest === 0) return 0;
-  const ring = (ringSlots + 1) * largest;
+  const ring = (ringSlots + 1) * (Math.ceil(largest / 64) * 64); // buffers start on a line (guest.ts)
   const want = Math.min(ring, Math.max(IN_FLIGHT_BYTES_MAX, 2 * largest));
   const pages = Math.ceil(want / 4096) * 4096;
   return pages >= guestRamBytes ? 0 : pages;
