@@ -30,7 +30,8 @@
 // and writes a new baseline instead of comparing.
 
 import { parseArgs } from "node:util";
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
+import { writeFileSafely } from "./output-file.js";
 import { projectRoot, wasmPath } from "./core.js";
 import { abInline, compileWasm } from "./bench-inline.js";
 import { benchCaptures } from "./bench-frames.js";
@@ -230,7 +231,7 @@ export async function runGate(argv: string[]): Promise<number> {
         inlineLoops: r.inlineLoops, inlineNormalized: r.trials.inlineNormalized, inlinePpsPerCpu: r.trials.inlinePpsPerCpu,
       })),
     };
-    writeFileSync(values.baseline, JSON.stringify(baseline, null, 2) + "\n");
+    writeFileSafely(values.baseline, JSON.stringify(baseline, null, 2) + "\n", "--baseline");
     for (const r of results) {
       progress(`${r.id}: ${mpps(r.pps.median)} Mpps (±${(r.pps.rmad * 100).toFixed(1)} % MAD), normalised ±${(r.normalized.rmad * 100).toFixed(1)} %; ` +
         `one thread ${mpps(r.inlinePpsPerCpu.median)} Mpps per CPU-s, normalised ±${(r.inlineNormalized.rmad * 100).toFixed(1)} %`);
@@ -302,9 +303,9 @@ export async function runGate(argv: string[]): Promise<number> {
     (baseline ? `Baseline ${values.baseline} (${baseline.date}, commit ${baseline.git.commit?.slice(0, 10) ?? "?"}); ` : "") +
     `current commit ${gitInfo(projectRoot()).commit?.slice(0, 10) ?? "?"}${against}; ` +
     `${trials} interleaved trials per configuration${slowdownNs ? `; VNIC_SLOWDOWN_NS=${slowdownNs}` : ""}.`].join("\n");
-  if (values.summary) writeFileSync(values.summary, summary + "\n");
+  if (values.summary) writeFileSafely(values.summary, summary + "\n", "--summary");
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary + "\n");
-  if (values.gab) writeFileSync(values.gab, JSON.stringify(gabJson(rows, results), null, 2) + "\n");
+  if (values.gab) writeFileSafely(values.gab, JSON.stringify(gabJson(rows, results), null, 2) + "\n", "--gab");
   if (values.json) process.stdout.write(JSON.stringify({ pass: failed.length === 0, tolerance, level, comparisons: rows }, null, 2) + "\n");
   else process.stdout.write(table + "\n\n" + headline + "\n");
   return failed.length ? 1 : 0;

@@ -148,6 +148,8 @@ describe("bad requests are errors with named reasons", () => {
     ["ipv4Fragment", () => segmentTcp(Object.assign(good(), { 20: 0x20 }), { mss: 100 })],
     ["badTcpFlags", () => segmentTcp(buildFrame(spec({ flags: 0x12 })).frame, { mss: 4 })],
     ["tooManySegments", () => segmentTcp(good(), { mss: 1, maxSegments: 2999 })],
+    // A jumbo SYN carrying data is no large send: the capture path drops it as oversize.
+    ["oversize", () => offloadFrame(buildFrame(spec({ flags: 0x02, payloadLen: 3000 })).frame, { mtu: 1500 })],
   ];
   it("covers every reason in OFFLOAD_ERROR_REASONS", () => {
     expect(cases.map(([r]) => r).sort()).toEqual([...OFFLOAD_ERROR_REASONS].sort());

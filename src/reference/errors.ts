@@ -15,6 +15,7 @@ export const OFFLOAD_ERROR_REASONS = [
   "ipv4Fragment", //        a large send with MF set or a fragment offset (or an IPv6 fragment header)
   "badTcpFlags", //         SYN, RST or URG in a large send
   "tooManySegments", //     more segments than options.maxSegments
+  "oversize", //            longer than the MTU and no large send (a SYN, RST or URG segment): dropped
 ] as const;
 
 export type OffloadErrorReason = (typeof OFFLOAD_ERROR_REASONS)[number];

@@ -3,7 +3,8 @@
 // each chunk); any other TCP/UDP frame gets checksum offload; everything else goes out verbatim.
 
 import { checksumOffload, checksumRequest } from "./csum.js";
-import { copyOf, parseEthernet, parseFrame } from "./headers.js";
+import { PROTO_TCP, TCP_FLAGS, TCP_RST, TCP_SYN, TCP_URG, copyOf, parseEthernet, parseFrame } from "./headers.js";
+import { OffloadError } from "./errors.js";
 import { templateOf } from "./piece.js";
 import { segmentTcp } from "./segment.js";
 import { Stage1Options, stage1Split } from "./stage1.js";
@@ -42,10 +43,23 @@ export function isLargeSend(frame: Uint8Array, mtu: number): boolean {
   return frame.length - parseEthernet(frame).l3 > mtu;
 }
 
+function hasUnsegmentableFlags(frame: Uint8Array): boolean {
+  let layout;
+  try {
+    layout = parseFrame(frame);
+  } catch {
+    return false; // not parsable as TCP: stage 1 names what is wrong
+  }
+  return layout.l4Proto === PROTO_TCP && (frame[layout.l4 + TCP_FLAGS] & (TCP_SYN | TCP_RST | TCP_URG)) !== 0;
+}
+
 /** Runs one capture frame through the reference datapath: stage 1 + stage 2, or checksum
  *  offload, or verbatim. Throws OffloadError (a named reason) for a bad large send. */
 export function offloadFrame(frame: Uint8Array, opts: OffloadOptions): OffloadResult {
   if (isLargeSend(frame, opts.mtu)) {
+    // A SYN, RST or URG segment is never a large send (Linux's tcp_gso_segment refuses them):
+    // the guest posts it as it is and the NIC drops it as longer than the MTU.
+    if (hasUnsegmentableFlags(frame)) throw new OffloadError("oversize", `a ${frame.length}-byte SYN/RST/URG segment exceeds the MTU ${opts.mtu}`);
     const mss = opts.mss ?? defaultMss(frame, opts.mtu);
     const stage: Stage1Options = { ...opts, mss };
     const chunks = stage1Split(frame, stage);
