@@ -38,7 +38,7 @@ for f in "$dir"/*; do
     failed=$((failed + 1)); failed_lines+=("$name: exit $rc: $(head -c 300 "$tmp/stderr")"); continue
   fi
   in_bad=$(count_bad "$f"); out_bad=$(count_bad "$out")
-  dropped=$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const d=r.drops||r.counters?.drops||{};console.log(Object.entries(d).filter(([,v])=>v>0).map(([k,v])=>k+"="+v).join(",")||"")' "$tmp/stdout" 2>/dev/null)
+  dropped=$(node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8"));const d=r.dropped||{};console.log(Object.entries(d).filter(([k,v])=>k!=="total"&&v>0).map(([k,v])=>k+"="+v).join(",")||"")' "$tmp/stdout" 2>/dev/null)
   if [ "$out_bad" -gt "$in_bad" ]; then
     failed=$((failed + 1)); failed_lines+=("$name: $out_bad bad/malformed frames out vs $in_bad in")
   elif [[ "$dropped" == *oversize* ]]; then
