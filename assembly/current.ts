@@ -13,6 +13,7 @@ export let curHdrLen: u32 = 0;
 export let curGsoSize: u32 = 0;
 export let curCsumStart: u32 = 0;
 export let curCsumOffset: u32 = 0;
+export let curOrigExtra: u32 = 0;
 
 export function readDescriptor(gd: u32): void {
   curGpa = load<u32>(gd + D.GD_GPA);
@@ -25,6 +26,7 @@ export function readDescriptor(gd: u32): void {
   curGsoSize = load<u16>(gd + D.GD_GSO_SIZE);
   curCsumStart = load<u16>(gd + D.GD_CSUM_START);
   curCsumOffset = load<u16>(gd + D.GD_CSUM_OFFSET);
+  curOrigExtra = load<u16>(gd + D.GD_ORIG_EXTRA);
 }
 
 /** Fills the fields every physical descriptor of this guest descriptor shares. */
@@ -38,6 +40,7 @@ export function writeCommonFields(pd: u32, last: bool): void {
   store<u16>(pd + D.PD_CSUM_START, <u16>curCsumStart);
   store<u16>(pd + D.PD_CSUM_OFFSET, <u16>curCsumOffset);
   store<u8>(pd + D.PD_LAST, last ? 1 : 0);
+  store<u16>(pd + D.PD_ORIG_EXTRA, <u16>curOrigExtra);
 }
 
 /** Marks `pd` as carrying drop reason `status` (no bytes, completes the guest descriptor). */

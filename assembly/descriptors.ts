@@ -13,7 +13,9 @@ export const GD_HDR_LEN: u32 = 14; // u16 bytes of protocol headers (Ethernet th
 export const GD_GSO_SIZE: u32 = 16; // u16 MSS: payload bytes per segment
 export const GD_CSUM_START: u32 = 18; // u16 where checksumming starts (the L4 header)
 export const GD_CSUM_OFFSET: u32 = 20; // u16 where the checksum goes, from csum_start
-// +22 u16 reserved (num_buffers in the mergeable-buffers form; unused on TX)
+export const GD_ORIG_EXTRA: u32 = 22; // u16 replay metadata in virtio's num_buffers slot (unused on TX): bytes
+//                                       the capture's snap length cut off this frame (saturating), so the
+//                                       output capture keeps the frame's original length
 export const GD_TIMESTAMP: u32 = 24; // u64 capture timestamp in ns: replay metadata, carried to
 //                                       the output capture and never interpreted by the device
 
@@ -56,6 +58,7 @@ export const PD_IP_VERSION: u32 = 49; // u8  parsed: 4, 6, or 0 (a tunnel's: the
 export const PD_OUTER_L3: u32 = 50; // u16 start of the outer IP header (0: not a tunnel)
 export const PD_OUTER_L4: u32 = 52; // u16 start of the outer UDP header
 export const PD_OUTER_IP_VERSION: u32 = 54; // u8 4 or 6
+export const PD_ORIG_EXTRA: u32 = 56; // u16 replay metadata (see GD_ORIG_EXTRA)
 
 // ---- scatter-gather entry (8 bytes) ----
 export const SG_ADDR: u32 = 0; // u32 machine address

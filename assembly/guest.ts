@@ -26,7 +26,7 @@ import { countAdd, C_guestBytesPosted, C_guestCompleted, C_guestCompletionErrors
   C_guestFramesOffered, C_guestFramesSkipped, C_guestKicks, C_guestOutOfOrder, C_guestPosted,
   C_guestRamFull, C_guestRingFull, C_guestSleeps, STATUS_OK } from "./counters";
 import { copyToGuest } from "./guestmem";
-import { requestOffloads } from "./guest_offload";
+import { clearOffloadHeader, requestOffloads } from "./guest_offload";
 import { udpFlowsReset } from "./udp_flows";
 import { clockNowNs } from "./clock";
 import { latencyRecordNs } from "./latency";
@@ -169,7 +169,15 @@ function guestPost(budget: u32): u32 {
     store<u32>(gd + D.GD_GPA, gpa);
     store<u32>(gd + D.GD_LEN, len);
     store<u32>(gd + D.GD_COOKIE, cookie);
-    requestOffloads(gd, rec + ARENA_RECORD_HEADER, len, gpa);
+    const origLen = load<u32>(rec + 4);
+    if (origLen > len) {
+      // Cut by the capture's snap length: the bytes the checksum covers are not all here, so
+      // nothing is asked of the NIC (its checksum would be wrong) and the frame leaves as
+      // captured; the output capture still says how long it was.
+      clearOffloadHeader(gd);
+      const extra = origLen - len;
+      store<u16>(gd + D.GD_ORIG_EXTRA, <u16>(extra < 0xffff ? extra : 0xffff));
+    } else requestOffloads(gd, rec + ARENA_RECORD_HEADER, len, gpa);
     store<u64>(gd + D.GD_TIMESTAMP, load<u64>(rec + 8));
     const shadow = shadowEntry(cookie);
     store<u32>(shadow + SHADOW_NEED, need);

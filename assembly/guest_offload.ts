@@ -31,7 +31,7 @@ import { be16 } from "./wire/bytes";
 import { fold, pseudoHeaderV4, pseudoHeaderV6 } from "./wire/checksum";
 import { IPV4_TOTAL_LEN, ipv4IsFragment } from "./wire/ipv4";
 import { IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, NH_HOP_BY_HOP, ipv6Fragmented } from "./wire/ipv6";
-import { IPPROTO_TCP, TCP_CHECKSUM, TCP_CWR, TCP_FLAGS } from "./wire/tcp";
+import { IPPROTO_TCP, TCP_CHECKSUM, TCP_CWR, TCP_FLAGS, TCP_RST, TCP_SYN, TCP_URG } from "./wire/tcp";
 import { IPPROTO_UDP, UDP_CHECKSUM, UDP_HEADER_LEN } from "./wire/udp";
 import { udpFlowGsoSize, udpFlowNote } from "./udp_flows";
 import { parseTunnel, tunInnerL3, tunInnerL4, tunInnerProto, tunInnerVersion, tunOuterVersion, tunTotalLen } from "./wire/tunnel";
@@ -52,7 +52,10 @@ export function requestOffloads(gd: u32, frame: u32, len: u32, gpa: u32): void {
   if (l4 == 0 || (proto != IPPROTO_TCP && proto != IPPROTO_UDP)) return;
   const v4 = hdrIpVersion == 4;
   if (v4 ? ipv4IsFragment(frame + l2) : ipv6Fragmented) return;
-  if (proto == IPPROTO_TCP && len - l2 > mtu) {
+  // A SYN, RST or URG segment is never a large send (Linux builds none: tcp_gso_segment
+  // refuses them); one longer than the MTU is posted as it is and the NIC drops it as oversize.
+  const unsegmentable = proto == IPPROTO_TCP && (<u32>load<u8>(frame + l4 + TCP_FLAGS) & (TCP_SYN | TCP_RST | TCP_URG)) != 0;
+  if (proto == IPPROTO_TCP && len - l2 > mtu && !unsegmentable) {
     requestLargeSend(gd, frame, l2, l4, v4, mtu);
     return;
   }
@@ -166,7 +169,7 @@ function ipPacketEnd(frame: u32, len: u32, l2: u32, v4: bool): u32 {
   return end;
 }
 
-function clearOffloadHeader(gd: u32): void {
+export function clearOffloadHeader(gd: u32): void {
   store<u64>(gd + D.GD_FLAGS, 0); // flags, gso_type, hdr_len, gso_size, csum_start (12..19)
   store<u32>(gd + D.GD_CSUM_OFFSET, 0); // csum_offset and the reserved u16 (20..23)
 }

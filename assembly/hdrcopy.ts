@@ -20,7 +20,7 @@ import { poolBuffer, poolData } from "./pool";
 import { copyFromGuest } from "./guestmem";
 import { param, P_copyMode, P_copyBytes } from "./params";
 import { parseHeaders, PARSE_OK, PARSE_TRUNCATED, hdrTotalLen } from "./wire/headers";
-import { ethernetHeaderLen } from "./wire/ethernet";
+import { ETH_HEADER_LEN, MAX_TAGS, VLAN_TAG_LEN, ethernetHeaderLen } from "./wire/ethernet";
 import { countAdd, C_unparsed } from "./counters";
 import { curCsumOffset, curCsumStart, curFlags } from "./current";
 import { VIRTIO_NET_HDR_F_NEEDS_CSUM } from "./descriptors";
@@ -123,8 +123,9 @@ function firstCopyHint(): u32 {
 }
 
 function copyL3Prefix(dst: u32, gpa: u32, len: u32): u32 {
-  // Copy enough for two tags + 10 bytes of IP (32), then cut back to what the frame holds.
-  const probe = min(len, 32);
+  // Copy enough for the most tags we parse + 10 bytes of IP, then cut back to what the frame
+  // holds (the result never exceeds what was copied).
+  const probe = min(len, ETH_HEADER_LEN + MAX_TAGS * VLAN_TAG_LEN + L3_10_BYTES);
   copyFromGuest(dst, gpa, probe);
   const l2 = ethernetHeaderLen(dst, probe);
   if (l2 == 0) {

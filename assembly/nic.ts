@@ -19,7 +19,8 @@ import { segmentChunk, segmentBytes, segmentsMade, STALL } from "./segment";
 import { checksumAdd, fold } from "./wire/checksum";
 import { param, P_mtu, P_slowdownNs } from "./params";
 import { ethernetHeaderLen, ETH_HEADER_LEN, MAX_TAGS, VLAN_TAG_LEN } from "./wire/ethernet";
-import { wireAbort, wireBegin, wireCommit, wirePublish, wireReserve } from "./wire_sink";
+import { UDP_CHECKSUM } from "./wire/udp";
+import { wireAbort, wireBegin, wireCommit, wirePublish, wireReserve, wireSetOrigExtra } from "./wire_sink";
 import { deliverCompletions } from "./coalesce";
 import { inflightOn, nicClose, nicCommit, nicOpen, nicPendingSlot, setPhase, PH_NIC, PH_STAGE2 } from "./inflight";
 import { segmentLoadState as segmentLoadStateFrom, segmentSaveState } from "./segment";
@@ -132,6 +133,7 @@ function transmit(pd: u32): u32 {
       return status;
     }
   }
+  wireSetOrigExtra(load<u16>(pd + D.PD_ORIG_EXTRA));
   wireCommit(load<u64>(pd + D.PD_TIMESTAMP));
   burstFrames++;
   burstBytes += len;
@@ -164,7 +166,10 @@ function transmitLargeSend(pd: u32): u32 {
 function completeChecksum(frame: u32, len: u32, start: u32, offset: u32): u32 {
   if (start + offset + 2 > len) return DROP_badCsumRequest;
   let v = ~fold(checksumAdd(frame + start, len - start, 0)) & 0xffff;
-  if (v == 0) v = 0xffff;
+  // RFC 768: a computed UDP checksum of 0 is sent as 0xffff (0 means "none"). The NIC knows only
+  // csum_start/offset, and 6 is UDP's checksum field; TCP's 0 stays 0x0000, as the segments
+  // the NIC cuts (segment.ts) and Linux's TCP stack write it.
+  if (v == 0 && offset == UDP_CHECKSUM) v = 0xffff;
   store<u16>(frame + start + offset, <u16>v);
   burstCsums++;
   return STATUS_OK;

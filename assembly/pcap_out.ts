@@ -36,7 +36,7 @@ export function wireToPcap(nanosecond: u32): u32 {
     const nsec = load<u32>(rec + 12);
     store<u32>(at + 4, nanosecond != 0 ? nsec : nsec / 1000);
     store<u32>(at + 8, len);
-    store<u32>(at + 12, len);
+    store<u32>(at + 12, len + load<u32>(rec + 4)); // orig_len: what the snap length cut stays said
     memory.copy(at + PCAP_RECORD_HEADER, rec + WIRE_RECORD_HEADER, len);
     out += PCAP_RECORD_HEADER + len;
     tail += WIRE_RECORD_HEADER + ((len + 7) & ~7);

@@ -1,7 +1,8 @@
 // The wire: a byte ring of transmitted frames, from the NIC (producer, device thread) to the
 // host's capture writer (consumer, main thread).
 //
-// Record: [u32 length][u32 reserved][u32 seconds][u32 nanoseconds][length bytes, padded to 8]:
+// Record: [u32 length][u32 orig extra][u32 seconds][u32 nanoseconds][length bytes, padded to 8]
+// (orig extra: bytes the capture's snap length had cut off the frame; the pcap's orig_len is length + it):
 // the timestamp is split here, in integer wasm, so the host writes pcap without 64-bit
 // arithmetic per frame (timestamps past 2106 saturate the seconds). A record
 // never wraps: when one does not fit before the end, the producer writes WIRE_WRAP where its
@@ -97,6 +98,11 @@ export function wireCommit(timestampNs: u64): void {
   store<u32>(openRecord + 8, sec > 0xffffffff ? 0xffffffff : <u32>sec);
   store<u32>(openRecord + 12, <u32>(timestampNs % 1_000_000_000));
   openRecord = 0;
+}
+
+/** The open record's frame was cut by the capture's snap length by `extra` bytes (see GD_ORIG_EXTRA). */
+export function wireSetOrigExtra(extra: u32): void {
+  store<u32>(openRecord + 4, extra);
 }
 
 /** Gives back the open record (the frame was refused after all). */

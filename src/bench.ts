@@ -13,7 +13,7 @@
 //   - every figure is the median over trials, with min/max and a relative MAD.
 
 import { parseArgs } from "node:util";
-import { writeFileSync } from "node:fs";
+import { writeFileSafely } from "./output-file.js";
 import { projectRoot } from "./core.js";
 import { BenchCapture, benchCaptures } from "./bench-frames.js";
 import { BenchConfig, COALESCE_POLICIES, CoalesceName, InlineResult, RunSample, TrialResult, calibrateLoops, configId, envSlowdownNs,
@@ -311,7 +311,7 @@ export async function runBench(argv: string[]): Promise<number> {
     wallSeconds: (performance.now() - t0) / 1000,
   };
   const forJson = { ...bench, results: results.map(({ samples: _s, latencyBuckets: _l, latencyLast: _p, ...r }) => r) };
-  if (values.out) writeFileSync(values.out, JSON.stringify(forJson, null, 2) + "\n");
+  if (values.out) writeFileSafely(values.out, JSON.stringify(forJson, null, 2) + "\n", "--out");
   if (values.report) {
     const { writeBenchReport } = await import("./report-html.js");
     writeBenchReport(values.report, bench);

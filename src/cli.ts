@@ -4,6 +4,9 @@
 // an unreadable or corrupt capture).
 
 import { parseArgs } from "node:util";
+import { rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { CaptureError } from "./capture/index.js";
 import { DatapathError } from "./datapath.js";
 import { parseCopyMode, COPY_MODES_HELP } from "./copy-options.js";
@@ -14,6 +17,9 @@ import type { PaceSpec } from "./workers/pacer.js";
 import { checkBooks, jsonReport, textReport } from "./report.js";
 import { HandoverOptionError, HandoverOptions, parseChaos, parseHandoverConfig } from "./handover/options.js";
 import { compileCore } from "./core.js";
+import { OutputError, checkOutputTarget } from "./output-file.js";
+import { TcpreplayOptionError, translateTcpreplayOptions } from "./tcpreplay-options.js";
+import { printDecoded, readWarnings, somethingLost } from "./replay-output.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -90,7 +96,15 @@ Options:
   --handover-config KEY=V,...  the configuration from the first hand-over on: copy=MODE,
                      coalesce=POLICY, nic-max-lso=N, nic-max-segments=N, csum=on|off,
                      fixed-id=on|off (needs --handover-every)
+  --strict           refuse a capture whose last record is damaged or partial (default: replay
+                     every complete record, warn with the byte offset of the damage)
+  --fail-on-drop     exit 1 when any frame was dropped or skipped (for CI)
+  -q, --quiet        print only tcpreplay's two summary lines (and errors)
+  -v, --verbose      also print every transmitted frame, decoded by tcpdump (as tcpreplay -v)
   -h, --help         this text
+
+tcpreplay's spellings work too: -t, -p N, -M N, -x X, -l N, -L N, -K, --stats=N; its options
+vnic has no feature for are refused with a line that says what to use instead.
 
 Ctrl-C stops posting, lets in-flight frames complete, prints the summary so far, and leaves
 a finished output capture.
@@ -122,9 +136,14 @@ function parsePace(values: { topspeed?: boolean; pps?: string; mbps?: string; mu
   return { kind, rate: numberOption(values[kind], "--" + kind)! };
 }
 
+/** -v without --out: the frames go to a temporary capture that tcpdump then decodes. */
+function verboseCapturePath(): string {
+  return join(tmpdir(), `vnic-verbose-${process.pid}.pcap`);
+}
+
 async function replayCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: translateTcpreplayOptions(argv),
     allowPositionals: true,
     options: {
       out: { type: "string" },
@@ -159,6 +178,10 @@ async function replayCommand(argv: string[]): Promise<number> {
       "handover-every": { type: "string" },
       "chaos-device": { type: "string" },
       "handover-config": { type: "string" },
+      strict: { type: "boolean" },
+      "fail-on-drop": { type: "boolean" },
+      quiet: { type: "boolean" },
+      verbose: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -167,6 +190,8 @@ async function replayCommand(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   if (positionals.length !== 1) throw new UsageError(`replay takes one capture file (got ${positionals.length}); see vnic replay --help`);
+  // Every file the run will write is checked before it starts (src/output-file.ts).
+  if (values.report) checkOutputTarget(values.report, "--report", [positionals[0]]);
   let copy;
   try {
     copy = parseCopyMode(values.copy ?? "headers");
@@ -206,7 +231,8 @@ async function replayCommand(argv: string[]): Promise<number> {
   const facts = await replay({
     handover,
     capture: positionals[0],
-    out: values.out,
+    out: values.out ?? (values.verbose ? verboseCapturePath() : undefined),
+    strict: values.strict,
     params,
     loops: loops === 0 ? 0xffffffff : loops,
     coalesce,
@@ -234,10 +260,28 @@ async function replayCommand(argv: string[]): Promise<number> {
     },
   });
   clearProgress(process.stderr);
-  process.stdout.write((values.json ? JSON.stringify(jsonReport(facts), null, 2) : textReport(facts)) + "\n");
-  if (recorder && values.report) recorder.write(values.report, facts);
+  for (const w of readWarnings(facts)) process.stderr.write(`vnic: warning: ${w}\n`);
+  const text = values.json ? JSON.stringify(jsonReport(facts), null, 2) : textReport(facts);
+  process.stdout.write((values.quiet && !values.json ? text.split("\n").slice(0, 2).join("\n") : text) + "\n");
+  if (facts.outputFailure) {
+    process.stderr.write(`vnic: ${facts.outputFailure.message} (the run stopped; ${facts.out} was not written)\n`);
+    return EXIT_FAILED;
+  }
+  if (recorder && values.report) {
+    recorder.write(values.report, facts);
+    process.stdout.write(`wrote report to ${values.report}\n`);
+  }
+  if (values.verbose && facts.out) {
+    printDecoded(facts.out);
+    if (!values.out) rmSync(facts.out, { force: true });
+  }
   if (stopRequested) return 130;
-  return checkBooks(facts).balanced ? EXIT_OK : EXIT_FAILED;
+  if (!checkBooks(facts).balanced) return EXIT_FAILED;
+  if (values["fail-on-drop"] && somethingLost(facts)) {
+    process.stderr.write(`vnic: --fail-on-drop: ${somethingLost(facts)}\n`);
+    return EXIT_FAILED;
+  }
+  return EXIT_OK;
 }
 
 /** --handover-every, --chaos-device, --handover-config → the supervisor's options (or none). */
@@ -292,7 +336,7 @@ export async function main(argv: string[]): Promise<number> {
       case "--help":
       case "help":
         process.stdout.write(MAIN_HELP);
-        return command === undefined ? EXIT_BAD_INPUT : EXIT_OK;
+        return EXIT_OK; // `vnic` alone is someone asking what it does
       default:
         throw new UsageError(`unknown command "${command}"; see vnic --help`);
     }
@@ -301,14 +345,37 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** node:util parseArgs's errors in our words (its own mention quoting rules and '--'). */
+function parseArgsMessage(e: Error & { code: string }): string {
+  const option = /'(-[^']*)'/.exec(e.message)?.[1] ?? "";
+  switch (e.code) {
+    case "ERR_PARSE_ARGS_UNKNOWN_OPTION":
+      return `unknown option ${option}; see --help`;
+    case "ERR_PARSE_ARGS_INVALID_OPTION_VALUE":
+      return /argument missing/.test(e.message)
+        ? `${option.split(" ")[0]} needs a value; see --help`
+        : `${option.split(" ")[0]} takes no value; see --help`;
+    default:
+      return e.message; // our own commands' usage errors borrow the code (src/gate.ts)
+  }
+}
+
 function reportError(e: unknown): number {
   if (e instanceof CaptureError) {
     process.stderr.write(`vnic: ${e.message}\n`);
     return EXIT_BAD_INPUT;
   }
-  if (e instanceof UsageError || e instanceof ReplayOptionError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
+  if (e instanceof UsageError || e instanceof ReplayOptionError || e instanceof TcpreplayOptionError) {
     process.stderr.write(`vnic: ${(e as Error).message}\n`);
     return EXIT_BAD_INPUT;
+  }
+  if ((e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
+    process.stderr.write(`vnic: ${parseArgsMessage(e as Error & { code: string })}\n`);
+    return EXIT_BAD_INPUT;
+  }
+  if (e instanceof OutputError) {
+    process.stderr.write(`vnic: ${e.message}\n`);
+    return e.beforeRun ? EXIT_BAD_INPUT : EXIT_FAILED;
   }
   if ((e as { code?: string }).code === "ENOENT" || (e as { code?: string }).code === "EISDIR" || (e as { code?: string }).code === "EACCES") {
     process.stderr.write(`vnic: ${(e as Error).message}\n`);

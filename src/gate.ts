@@ -24,7 +24,8 @@
 // JSON (--gab FILE). `--update` re-records the baseline (testbed, commit, counts, time figures).
 
 import { parseArgs } from "node:util";
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, readFileSync } from "node:fs";
+import { writeFileSafely } from "./output-file.js";
 import { projectRoot, wasmPath } from "./core.js";
 import { abInline, compileWasm } from "./bench-inline.js";
 import { benchCaptures } from "./bench-frames.js";
@@ -227,7 +228,7 @@ async function updateBaseline(file: string, ids: string[], values: Record<string
     })),
     ops: { loops: OPS_LOOPS, configs: counts.map((c, i) => ({ id: ids[i], wireFrames: c.wireFrames, instructions: c.instructions.toString(), opsPerPacket: c.opsPerPacket })) },
   };
-  writeFileSync(file, JSON.stringify(baseline, null, 2) + "\n");
+  writeFileSafely(file, JSON.stringify(baseline, null, 2) + "\n", "--baseline");
   for (const [i, c] of counts.entries()) progress(`${ids[i]}: ${c.opsPerPacket.toFixed(2)} instructions per packet`);
   progress(`wrote baseline ${file} (testbed ${testbedOf(baseline.machine)}, commit ${git.commit?.slice(0, 10) ?? "?"})`);
   return 0;
@@ -361,9 +362,9 @@ export async function runGate(argv: string[]): Promise<number> {
     `${pairs} A/B pairs per metric; B/A > 1 is faster; instructions per packet from the metered build (exact, any machine)` +
     `${baseline ? `; baseline ${values.baseline} (${baseline.date}, ${testbedOf(baseline.machine)}, commit ${baseline.git.commit?.slice(0, 10) ?? "?"})` : ""}` +
     `${slowdownNs ? `; VNIC_SLOWDOWN_NS=${slowdownNs} on the build under test` : ""}.`].join("\n");
-  if (values.summary) writeFileSync(values.summary, summary + "\n");
+  if (values.summary) writeFileSafely(values.summary, summary + "\n", "--summary");
   if (process.env.GITHUB_STEP_SUMMARY) appendFileSync(process.env.GITHUB_STEP_SUMMARY, summary + "\n");
-  if (values.gab) writeFileSync(values.gab, JSON.stringify([...gabEntries(rows), ...gabJson(oldRows, results)], null, 2) + "\n");
+  if (values.gab) writeFileSafely(values.gab, JSON.stringify([...gabEntries(rows), ...gabJson(oldRows, results)], null, 2) + "\n", "--gab");
   if (values.json) {
     const extra = { tolerance, maxOpsGrowth, level, pairs, slowdownNs, advisory, reference: reference && { rev, commit: reference.commit }, headline, comparisons: oldRows };
     process.stdout.write(JSON.stringify(gateJson(verdict, rows, extra), null, 2) + "\n");

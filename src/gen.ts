@@ -6,6 +6,9 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateCapture, checkOptions, GEN_DEFAULTS, type GenOptions, type GenKind, type IpMode } from "./capture/generate.js";
 
+/** Super-packets `--kind tcp` writes without --count (about 16 MB at --super 65536). */
+export const TCP_DEFAULT_COUNT = 256;
+
 const HELP = `vnic gen — write a deterministic synthetic capture (classic pcap)
 
   vnic gen --kind udp --size 64 --out FILE [options]
@@ -28,7 +31,8 @@ Kinds
 
 Options
   --out FILE         where to write (required)
-  --count N          frames (udp, imix) or super-packets (tcp) in all (default ${GEN_DEFAULTS.count})
+  --count N          frames (udp, imix) or super-packets (tcp) in all (default ${GEN_DEFAULTS.count};
+                     tcp: ${TCP_DEFAULT_COUNT})
   --seed N           0..4294967295; the same options and seed give a byte-identical file (default ${GEN_DEFAULTS.seed})
   --size N           udp frame size in bytes (default ${GEN_DEFAULTS.size})
   --super N          tcp super-packet size limit in bytes, e.g. 65536 or 185000 (default ${GEN_DEFAULTS.superSize})
@@ -105,6 +109,9 @@ export function parseGenArgs(argv: string[]): Parsed {
       case "--rate-gbps": o.rateGbps = num(a, v); break;
     }
   }
+  // A super-packet is up to --super bytes, not 64: 10,000 of them were 655 MB and minutes of
+  // writing. tcp's own default keeps `vnic gen --kind tcp` to a few MB and well under a second.
+  if (o.kind === "tcp" && !argv.includes("--count")) o.count = TCP_DEFAULT_COUNT;
   return p;
 }
 

@@ -4,7 +4,9 @@
 // tcpreplay -K); a larger one is streamed through the arena ring in bounded memory.
 
 import { statSync } from "node:fs";
-import { CaptureInfo, CaptureStream, PcapWriter, openCaptureStream, readCaptureFile, requireEthernet } from "./capture/index.js";
+import { CaptureInfo, CaptureStream, PcapWriter, ReadCounts, ReplayableOptions, openCaptureStream, openReplayableSource } from "./capture/index.js";
+import type { CaptureFrame } from "./capture/index.js";
+import { OutputError, checkOutputTarget, planOutput } from "./output-file.js";
 import { DEFAULT_CONFIG, Datapath, DatapathConfig, RunResult, RunSampler, arenaRecordBytes } from "./datapath.js";
 import { ArenaFeeder } from "./arena-feeder.js";
 import { ReplayFacts } from "./report.js";
@@ -20,6 +22,8 @@ export const STREAM_ARENA_BYTES = 64 << 20;
 export interface ReplayOptions {
   capture: string;
   out?: string;
+  /** Refuse a capture whose last record is damaged or partial (default: replay what is whole, warn). */
+  strict?: boolean;
   /** Core params by name (mtu, copyMode, …). */
   params: Record<string, number>;
   loops: number;
@@ -49,20 +53,39 @@ export interface ReplayOutcome extends ReplayFacts {
   info: CaptureInfo;
   streamed: boolean;
   pace?: PaceSpec;
+  /** What reading the capture found: relinked, skipped and truncated frames, a damaged end. */
+  read: ReadCounts;
+  /** The first write error of --out: the run stopped posting, the target was left untouched. */
+  outputFailure?: OutputError;
+}
+
+/** Reads the capture as the replay does (./capture/replayable.ts), frame by frame. */
+export function readForReplay(file: string, opts: ReplayableOptions, onFrame: (f: CaptureFrame) => void): { info: CaptureInfo; counts: ReadCounts; frames: number } {
+  const src = openReplayableSource(file, opts);
+  let frames = 0;
+  try {
+    for (let f = src.next(); f !== null; f = src.next(), frames++) onFrame(f);
+    return { info: src.info, counts: src.counts, frames };
+  } finally {
+    src.close();
+  }
 }
 
 /** Reads the capture's frame count and arena size without keeping its frames. */
-export function surveyCapture(file: string): { info: CaptureInfo; arenaBytes: number } {
+export function surveyCapture(file: string, opts: ReplayableOptions = {}): { info: CaptureInfo; arenaBytes: number; frames: number } {
   let arenaBytes = 0;
-  const info = readCaptureFile(file, (f) => {
+  const { info, frames } = readForReplay(file, opts, (f) => {
     arenaBytes += arenaRecordBytes(f.data.length);
   });
-  requireEthernet(info, file);
-  return { info, arenaBytes };
+  return { info, arenaBytes, frames };
 }
 
 export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
+  if (opts.out) checkOutputTarget(opts.out, "--out", [opts.capture]);
+  const readOpts: ReplayableOptions = { strict: opts.strict, pcapTimestamps: opts.out !== undefined };
   const streamed = statSync(opts.capture).size > (opts.preloadLimit ?? DEFAULT_PRELOAD_LIMIT);
+  let read: ReadCounts;
+  let framesPlaced = 0;
   let dp: Datapath;
   let info: CaptureInfo;
   let stream: CaptureStream | undefined;
@@ -70,30 +93,34 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   const base = { ...opts.config, params: opts.params, loops: opts.loops, limit: opts.limit };
   if (streamed) {
     if (opts.params.guestResident) throw new ReplayOptionError("--guest-resident needs a preloaded capture (it is larger than --preload-limit)");
-    stream = openCaptureStream(opts.capture);
+    stream = openCaptureStream(opts.capture, readOpts);
+    read = stream.counts!;
     dp = new Datapath(STREAM_ARENA_BYTES, { ...base, streaming: true });
     feeder = new ArenaFeeder(dp.core, stream, opts.loops);
     info = stream.info;
   } else {
-    const survey = surveyCapture(opts.capture);
+    const survey = surveyCapture(opts.capture, readOpts);
     info = survey.info;
     const ram = opts.config?.guestRamBytes ?? DEFAULT_CONFIG.guestRamBytes;
     if (opts.params.guestResident && survey.arenaBytes > ram) {
       throw new ReplayOptionError(`--guest-resident needs the capture (${(survey.arenaBytes / 2 ** 20).toFixed(1)} MiB in memory) to fit guest RAM (${ram / 2 ** 20} MiB; see --guest-ram)`);
     }
     dp = new Datapath(survey.arenaBytes, base);
-    readCaptureFile(opts.capture, (f) => dp.placeFrame(f.data, f.tsNs, f.origLen));
+    const placed = readForReplay(opts.capture, readOpts, (f) => dp.placeFrame(f.data, f.tsNs, f.origLen));
+    read = placed.counts;
+    framesPlaced = placed.frames;
   }
   if (opts.coalesce) applyCoalesce(dp.core, opts.coalesce);
   let writer: PcapWriter | undefined;
   let timer: NodeJS.Timeout | undefined;
   let run: RunResult;
+  const plan = opts.out ? planOutput(opts.out) : undefined;
+  let finished = false;
   try {
-    if (streamed) {
-      feeder!.fill(); // reads the first frames: the link type is known from here on
-      requireEthernet(stream!.info, opts.capture);
-    }
-    writer = opts.out ? new PcapWriter(opts.out, { nanosecond: info.nanosecond, snapLen: 262144 }) : undefined;
+    if (streamed) feeder!.fill(); // reads the first frames
+    writer = opts.out
+      ? new PcapWriter(opts.out, { nanosecond: info.nanosecond, snapLen: 262144, openPath: plan!.path, onFailure: () => dp.requestStop("drain") })
+      : undefined;
     opts.onStart?.(dp);
     if (opts.durationSeconds) timer = setTimeout(() => dp.requestStop("drain"), opts.durationSeconds * 1000);
     run = await dp.run({
@@ -103,12 +130,19 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       stages: opts.pace ? { guest: { pace: opts.pace } } : undefined,
       handover: opts.handover,
     });
+    finished = true;
   } finally {
     if (timer) clearTimeout(timer);
-    writer?.close();
-    stream?.close();
+    try {
+      writer?.close();
+    } finally {
+      stream?.close();
+      // The target is replaced only by a complete file (src/output-file.ts).
+      if (finished && writer && !writer.failure) plan!.commit();
+      else plan?.abandon();
+    }
   }
-  const framesInCapture = streamed ? feeder!.framesPerPass || feeder!.framesFed : info.frames;
+  const framesInCapture = streamed ? feeder!.framesPerPass || feeder!.framesFed : framesPlaced;
   return {
     capture: opts.capture,
     framesInCapture,
@@ -124,5 +158,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     pace: opts.pace,
     deviceTime: run.device.timeSplit,
     handover: run.handover,
+    read,
+    outputFailure: writer?.failure,
   };
 }

@@ -8,7 +8,7 @@
 // replay(), keeps the Datapath from onStart, and calls writeReplayReport after the run.
 // `vnic bench --report FILE.html`: writeBenchReport with the bench results (samples kept).
 
-import { writeFileSync } from "node:fs";
+import { writeFileSafely } from "./output-file.js";
 import type { CounterSnapshot } from "./counters.js";
 import type { Datapath, RunSampler } from "./datapath.js";
 import type { ReplayFacts } from "./report.js";
@@ -346,11 +346,11 @@ export function benchReportHtml(b: BenchResults): string {
 }
 
 export function writeBenchReport(file: string, b: BenchResults): void {
-  writeFileSync(file, benchReportHtml(b));
+  writeFileSafely(file, benchReportHtml(b), "--report");
 }
 
 export function writeReplayReport(file: string, r: ReplayReportInput): void {
-  writeFileSync(file, replayReportHtml(r));
+  writeFileSafely(file, replayReportHtml(r), "--report");
 }
 
 /**

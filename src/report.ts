@@ -8,6 +8,7 @@ import type { DeviceTimeSplit } from "./workers/device-time.js";
 import { devicePerPacket } from "./workers/device-time.js";
 import { totalDrops } from "./counters.js";
 import { HandoverLog, handoverJson, handoverText } from "./handover/report.js";
+import type { ReadCounts } from "./capture/index.js";
 
 /** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
 export const ETHERNET_OVERHEAD = 24;
@@ -30,6 +31,8 @@ export interface ReplayFacts {
   deviceTime?: DeviceTimeSplit;
   /** Hand-overs and restarts of the device, when it ran supervised (src/handover/). */
   handover?: HandoverLog;
+  /** What reading the capture found (relinked, skipped, truncated frames; a damaged end). */
+  read?: ReadCounts;
 }
 
 export interface Books {
@@ -93,7 +96,11 @@ export function jsonReport(f: ReplayFacts) {
       completed: n(c.guestCompleted),
       transmitted: n(c.devicePackets),
       skipped: n(c.guestFramesSkipped),
+      relinked: f.read?.relinked ?? 0,
+      truncated: f.read?.truncated ?? 0,
+      skippedLinkType: f.read?.skippedLinkType ?? 0,
     },
+    damagedTail: f.read?.damagedTail ?? null,
     wire: { frames: n(c.wireFrames), bytes: n(c.wireBytes) },
     dropped: {
       total: n(totalDrops(f.snapshot)),
@@ -196,6 +203,12 @@ export function textReport(f: ReplayFacts): string {
   const drops = Object.entries(j.dropped).filter(([k, v]) => k !== "total" && v > 0);
   lines.push(`Dropped: ${fmtInt(j.dropped.total)}` + (drops.length ? ` (${drops.map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ")})` : ""));
   if (j.packets.skipped > 0) lines.push(`Skipped by the guest (longer than its buffers can hold): ${fmtInt(j.packets.skipped)}`);
+  const read = [
+    j.packets.relinked > 0 ? `${fmtInt(j.packets.relinked)} given an Ethernet header` : "",
+    j.packets.truncated > 0 ? `${fmtInt(j.packets.truncated)} cut by the snap length (sent as captured, original length kept in --out)` : "",
+    j.packets.skippedLinkType > 0 ? `${fmtInt(j.packets.skippedLinkType)} skipped (link layer not Ethernet)` : "",
+  ].filter(Boolean);
+  if (read.length > 0) lines.push(`Capture: ${read.join("; ")}`);
   if (f.out) lines.push(`Wrote ${fmtInt(j.wire.frames)} frames to ${f.out}`);
   const books = checkBooks(f);
   lines.push(

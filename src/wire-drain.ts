@@ -6,8 +6,9 @@
 import type { Core } from "./core.js";
 
 /** Receives each wire frame (a view, valid during the call) and its timestamp split into
- *  seconds and nanoseconds. */
-export type WireFrameSink = (data: Uint8Array, sec: number, nsec: number) => void;
+ *  seconds and nanoseconds, and its original length (longer than data when the capture's snap
+ *  length cut the frame). */
+export type WireFrameSink = (data: Uint8Array, sec: number, nsec: number, origLen: number) => void;
 
 /** Where batches of finished pcap records go (PcapWriter implements it). */
 export interface PcapBatchWriter {
@@ -67,7 +68,7 @@ export class FrameDrainer extends Drainer {
         continue;
       }
       const at = this.base + pos + this.header;
-      this.sink(u8.subarray(at, at + len), view.getUint32(this.base + pos + 8, true), view.getUint32(this.base + pos + 12, true));
+      this.sink(u8.subarray(at, at + len), view.getUint32(this.base + pos + 8, true), view.getUint32(this.base + pos + 12, true), len + view.getUint32(this.base + pos + 4, true));
       tail = (tail + this.header + ((len + 7) & ~7)) >>> 0;
       frames++;
     }

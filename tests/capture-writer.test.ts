@@ -53,7 +53,7 @@ describe("PcapWriter", () => {
   it("refuses what classic pcap cannot hold", () => {
     const w = new PcapWriter(path());
     expect(() => w.write(Buffer.alloc(262145), 0n)).toThrow("exceeds the 262144-byte pcap record limit");
-    expect(() => w.write(Buffer.alloc(1), 4294967296n * 1_000_000_000n)).toThrow("does not fit pcap's unsigned 32-bit seconds");
+    expect(() => w.write(Buffer.alloc(1), 4294967296n * 1_000_000_000n)).toThrow("is past 2106-02-07T06:28:15Z, the last second pcap's unsigned 32-bit seconds can hold");
     w.close();
     w.close(); // idempotent
     expect(() => w.write(Buffer.alloc(1), 0n)).toThrow("write after close");

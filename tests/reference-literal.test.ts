@@ -151,6 +151,8 @@ describe("bad requests are errors with named reasons", () => {
     ["notUdp", () => segmentUdp(good(), { mss: 100 })],
     ["udpTooLong", () => segmentUdp(Object.assign(buildFrame(spec({ ipVersion: 6, payloadLen: 70000 })).frame, { 20: 17 }), { mss: 1000 })],
     ["notTunnel", () => segmentTunnel(Object.assign(good(), { 23: 17 }), { mss: 100 })],
+    // A jumbo SYN carrying data is no large send: the capture path drops it as oversize.
+    ["oversize", () => offloadFrame(buildFrame(spec({ flags: 0x02, payloadLen: 3000 })).frame, { mtu: 1500 })],
   ];
   it("covers every reason in OFFLOAD_ERROR_REASONS", () => {
     expect(cases.map(([r]) => r).sort()).toEqual([...OFFLOAD_ERROR_REASONS].sort());

@@ -120,14 +120,16 @@ describe("reporting while it runs", () => {
 
 describe("link types other than Ethernet", () => {
   it("get one clear line and exit 2", () => {
-    const file = path.join(dir, "cooked.pcap");
-    const w = new PcapWriter(file, { linkType: 113 });
+    // 802.11 (105): no Ethernet header can be made for it (Linux cooked, raw IP and loopback
+    // are relinked instead: tests/capture-real.test.ts).
+    const file = path.join(dir, "wlan.pcap");
+    const w = new PcapWriter(file, { linkType: 105 });
     w.write(new Uint8Array(40), 0n);
     w.close();
     const r = run(["replay", file]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
-    expect(r.stderr).toMatch(/link type 113 .*not Ethernet/);
+    expect(r.stderr).toMatch(/link type 105 \(802.11\) is not Ethernet and cannot be made Ethernet/);
   });
 });
 

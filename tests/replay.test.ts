@@ -96,7 +96,6 @@ describe("bad input gets one clear line and exit code 2", () => {
 
   it.each([
     ["a file that is not a capture", Buffer.from("hello, this is not a capture file at all\n"), /at byte 0: not a pcap/],
-    ["a capture cut short inside a record", bytes.subarray(0, bytes.length - 7), /at byte \d+: .*cut short.*7 bytes missing/],
     ["an empty file", Buffer.alloc(0), /empty/],
   ])("%s", (_what, content, message) => {
     const f = path.join(dir, `bad-${Math.random().toString(36).slice(2)}.pcap`);
@@ -108,6 +107,22 @@ describe("bad input gets one clear line and exit code 2", () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain(f);
     expect(lines[0]).toMatch(message);
+  });
+
+  it("a capture cut short inside its last record: the complete records replay with a warning; --strict refuses", () => {
+    const f = path.join(dir, "cut.pcap");
+    writeFileSync(f, bytes.subarray(0, bytes.length - 7));
+    const r = run(["replay", f, "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).packets.read).toBe(4);
+    expect(JSON.parse(r.stdout).damagedTail).toMatchObject({ offset: 24 + 4 * 116 });
+    expect(r.stderr.trim().split("\n")).toHaveLength(1);
+    expect(r.stderr).toMatch(/^vnic: warning: .*cut\.pcap: at byte 488: record of 100 bytes cut short: 7 bytes missing; replayed the 4 complete frames/);
+    const strict = run(["replay", f, "--strict"]);
+    expect(strict.code).toBe(2);
+    expect(strict.stdout).toBe("");
+    expect(strict.stderr.trim().split("\n")).toHaveLength(1);
+    expect(strict.stderr).toMatch(/at byte 488: .*cut short.*7 bytes missing/);
   });
 
   it("a missing file", () => {

@@ -29,9 +29,14 @@ describe("header views over literal bytes (assembly/wire)", () => {
     expect(parse(f)).toEqual({ status: OK, l2: 22, ip: 6, l4: 62, proto: 6, total: 82 });
   });
 
-  it("refuses a third tag", () => {
+  it("parses a third tag like two (issue 15), and refuses a ninth (Linux's VLAN_MAX_DEPTH is 8)", () => {
     const f = concat(MACS, vlanTag(0x88a8, 1), vlanTag(0x8100, 2), vlanTag(0x8100, 3), ethertype(0x0800), ipv4(17, 8), udp(0));
-    expect(parse(f).status).toBe(TRUNCATED);
+    expect(parse(f)).toMatchObject({ status: OK, l2: 26, ip: 4, proto: 17 });
+    const tags = Array.from({ length: 9 }, (_, i) => vlanTag(0x8100, i + 1));
+    const nine = concat(MACS, ...tags, ethertype(0x0800), ipv4(17, 8), udp(0));
+    expect(parse(nine).status).toBe(TRUNCATED);
+    const eight = concat(MACS, ...tags.slice(0, 8), ethertype(0x0800), ipv4(17, 8), udp(0));
+    expect(parse(eight)).toMatchObject({ status: OK, l2: 14 + 32 });
   });
 
   it("IPv4 with options, TCP with options", () => {

@@ -6,6 +6,8 @@
 // big-endian words (RFC 1071 §2(B), byte-order independence), so the caller folds, then
 // swaps once when it stores the result into a big-endian field (storeChecksum does both).
 
+import { ipv6PseudoAddresses, pseudoDstOffset, pseudoSrcOffset } from "./ipv6";
+
 // @ts-ignore: decorator
 @inline function fold64(s: u64): u32 {
   s = (s & 0xffffffff) + (s >> 32);
@@ -84,13 +86,24 @@ export function pseudoHeaderV4(ip: u32, proto: u32, l4Len: u32): u32 {
   return fold64(s);
 }
 
-/** Partial sum of the IPv6 pseudo-header: src, dst, 32-bit upper-layer length, next header. */
-export function pseudoHeaderV6(ip: u32, proto: u32, l4Len: u32): u32 {
+/**
+ * Partial sum of the IPv6 pseudo-header: src, dst, 32-bit upper-layer length, next header.
+ * The addresses are the ones RFC 8200 §8.1 and RFC 6275 §6.3 name (ipv6PseudoAddresses): the
+ * final destination of a Routing header, the home address of a Home Address option. `avail`
+ * bounds the walk over the extension headers (callers have parsed them already).
+ */
+export function pseudoHeaderV6(ip: u32, proto: u32, l4Len: u32, avail: u32 = PSEUDO_WALK_LIMIT): u32 {
+  ipv6PseudoAddresses(ip, avail);
   let s: u64 = 0;
-  for (let i: u32 = 8; i < 40; i += 4) s += <u64>load<u32>(ip + i);
+  const src = ip + pseudoSrcOffset;
+  const dst = ip + pseudoDstOffset;
+  for (let i: u32 = 0; i < 16; i += 4) s += <u64>load<u32>(src + i) + <u64>load<u32>(dst + i);
   s += <u64>bswap<u32>(l4Len) + <u64>bswap<u32>(proto);
   return fold64(s);
 }
+
+/** Longest IPv6 header chain the pseudo-header walk reads (the L4 header always starts before). */
+const PSEUDO_WALK_LIMIT: u32 = 1024;
 
 /** Rewrites the IPv4 header checksum of the header at `ip` (ihl bytes). */
 export function ipv4HeaderChecksum(ip: u32, ihl: u32): void {

@@ -6,7 +6,9 @@ import { be16 } from "./bytes";
 export const ETH_HEADER_LEN: u32 = 14;
 export const ETH_TYPE_OFFSET: u32 = 12;
 export const VLAN_TAG_LEN: u32 = 4;
-export const MAX_TAGS: u32 = 2;
+// Triple and deeper tags (provider bridges, lab captures) parse like two: up to Linux's
+// VLAN_MAX_DEPTH (8, include/linux/if_vlan.h, __vlan_get_protocol).
+export const MAX_TAGS: u32 = 8;
 
 export const ETHERTYPE_IPV4: u32 = 0x0800;
 export const ETHERTYPE_IPV6: u32 = 0x86dd;
@@ -19,7 +21,7 @@ export const ETHERTYPE_QINQ_OLD: u32 = 0x9100;
   return t == ETHERTYPE_VLAN || t == ETHERTYPE_QINQ || t == ETHERTYPE_QINQ_OLD;
 }
 
-/** Length of the Ethernet header with its tags (14, 18 or 22), or 0 if `len` bytes at `p`
+/** Length of the Ethernet header with its tags (14, 18, 22, ...), or 0 if `len` bytes at `p`
  *  cannot hold it (or it has more than MAX_TAGS tags). */
 export function ethernetHeaderLen(p: u32, len: u32): u32 {
   let at = ETH_TYPE_OFFSET;

@@ -74,3 +74,78 @@ export function walkIpv6(ip: u32, avail: u32): bool {
   ipv6UpperOffset = at;
   return true;
 }
+
+// Where the IPv6 pseudo-header's addresses come from (set by ipv6PseudoAddresses, offsets from
+// the IPv6 header; read right after the call).
+export let pseudoSrcOffset: u32 = IPV6_SRC;
+export let pseudoDstOffset: u32 = IPV6_DST;
+
+const RH_TYPE0: u32 = 0; // RFC 2460 §4.4 (deprecated by RFC 5095, still in captures)
+const RH_TYPE2: u32 = 2; // RFC 6275 §6.4: Mobile IPv6, the home address
+const RH_SRH: u32 = 4; // RFC 8754 §2: Segment List[0] is the last segment
+const OPT_PAD1: u32 = 0;
+const OPT_HOME_ADDRESS: u32 = 0xc9; // RFC 6275 §6.3
+const HOME_ADDRESS_LEN: u32 = 16;
+
+/**
+ * The addresses the TCP/UDP checksum's pseudo-header uses, which are not always the fixed
+ * header's: with a Routing header that has segments left, the destination is the final one
+ * (RFC 8200 §8.1: "the last element of the Routing header" for types 0 and 2; Segment List[0]
+ * for a Segment Routing Header); with a Home Address destination option the source is the
+ * home address (RFC 6275 §6.3). Walks the same extension headers as walkIpv6, reading nothing
+ * past `avail` bytes from `ip`.
+ */
+export function ipv6PseudoAddresses(ip: u32, avail: u32): void {
+  pseudoSrcOffset = IPV6_SRC;
+  pseudoDstOffset = IPV6_DST;
+  if (avail < IPV6_HEADER_LEN) return;
+  let nh = <u32>load<u8>(ip + IPV6_NEXT_HEADER);
+  let at = IPV6_HEADER_LEN;
+  for (let hops = 0; hops < 16; hops++) {
+    if (at + 8 > avail) return;
+    const next = <u32>load<u8>(ip + at);
+    const extLen = <u32>load<u8>(ip + at + 1);
+    if (isGenericExtension(nh)) {
+      const len = (extLen + 1) << 3;
+      if (at + len > avail) return;
+      if (nh == NH_ROUTING) routingDestination(ip, at, extLen);
+      else if (nh == NH_DEST_OPTS) homeAddress(ip, at, len);
+      at += len;
+    } else if (nh == NH_AH) {
+      at += (extLen + 2) << 2;
+    } else if (nh == NH_FRAGMENT) {
+      if ((be16(ip + at + 2) >> 3) != 0) return; // a later fragment: no upper-layer header
+      at += 8;
+    } else {
+      return;
+    }
+    nh = next;
+  }
+}
+
+function routingDestination(ip: u32, at: u32, extLen: u32): void {
+  const type = <u32>load<u8>(ip + at + 2);
+  const segmentsLeft = <u32>load<u8>(ip + at + 3);
+  if (segmentsLeft == 0) return; // already at the final destination: the fixed header has it
+  const addresses = extLen >> 1; // 16-byte addresses after the 8-byte fixed part
+  if (addresses == 0) return;
+  if (type == RH_TYPE0 || type == RH_TYPE2) pseudoDstOffset = at + 8 + 16 * (addresses - 1);
+  else if (type == RH_SRH) pseudoDstOffset = at + 8;
+}
+
+function homeAddress(ip: u32, at: u32, len: u32): void {
+  let o = at + 2;
+  const end = at + len;
+  while (o < end) {
+    const type = <u32>load<u8>(ip + o);
+    if (type == OPT_PAD1) {
+      o++;
+      continue;
+    }
+    if (o + 2 > end) return;
+    const olen = <u32>load<u8>(ip + o + 1);
+    if (o + 2 + olen > end) return;
+    if (type == OPT_HOME_ADDRESS && olen == HOME_ADDRESS_LEN) pseudoSrcOffset = o + 2;
+    o += 2 + olen;
+  }
+}

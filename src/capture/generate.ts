@@ -3,6 +3,7 @@
 // and seed → byte-identical output (no clock, no Math.random, no platform dependence).
 
 import { PcapWriter } from "./writer.js";
+import { checkOutputTarget, planOutput } from "../output-file.js";
 import { MAX_RECORD } from "./types.js";
 import { pseudo4, pseudo6, sum16, finish, fold } from "./checksum.js";
 import * as P from "./packet.js";
@@ -244,11 +245,22 @@ export function* generateFrames(opts: GenOptions): Generator<GenFrame> {
 
 /** Writes the generated frames to a classic pcap file; returns frames and bytes written. */
 export function generateCapture(opts: GenOptions, out: string, nanosecond = false): { frames: number; bytes: number } {
-  const w = new PcapWriter(out, { nanosecond });
+  // Through a temporary file: a full disk leaves the old file (or none), never a cut one.
+  checkOutputTarget(out, "--out");
+  const plan = planOutput(out);
+  let done = false;
+  const w = new PcapWriter(out, { nanosecond, openPath: plan.path });
   try {
     for (const fr of generateFrames(opts)) w.write(fr.data, fr.tsNs);
+    done = true;
   } finally {
-    w.close();
+    try {
+      w.close();
+    } finally {
+      if (done && !w.failure) plan.commit();
+      else plan.abandon();
+    }
   }
+  if (w.failure) throw w.failure;
   return { frames: w.frames, bytes: w.bytes };
 }

@@ -2,7 +2,9 @@
 export * from "./types.js";
 export { readPcapFile, PcapWriter, PCAP_MAGIC_US, PCAP_MAGIC_NS, MAX_RECORD, type PcapWriterOptions } from "./pcap.js";
 export { linkTypeName, requireEthernet } from "./linktype.js";
-export { openFrameSource, openCaptureStream, CaptureStream } from "./stream.js";
+export { openFrameSource, openCaptureStream, openReplayableSource, CaptureStream } from "./stream.js";
+export { ReplayableSource, emptyReadCounts, type ReadCounts, type ReplayableOptions } from "./replayable.js";
+export { relinkFrame, isRelinkable, RELINK_DST, RELINK_SRC } from "./relink.js";
 export { readPcapStream } from "./parser-stream.js";
 import { openFrameSource } from "./stream.js";
 import type { CaptureFrame, CaptureInfo } from "./types.js";

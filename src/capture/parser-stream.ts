@@ -83,8 +83,8 @@ export async function readPcapStream(file: string, onFrame: (f: CaptureFrame) =>
     parser.on("end", () => {
       if (done) return;
       const left = size - offset;
-      if (pending >= 0) fail(new CaptureError(file, offset, reasons.recordShort(pending, RECORD_HEADER + pending - left)));
-      else if (left > 0) fail(new CaptureError(file, offset, reasons.recordHeaderShort(left)));
+      if (pending >= 0) fail(new CaptureError(file, offset, reasons.recordShort(pending, RECORD_HEADER + pending - left), true));
+      else if (left > 0) fail(new CaptureError(file, offset, reasons.recordHeaderShort(left), true));
       else {
         done = true;
         resolve(info);

@@ -69,18 +69,14 @@ export function parsePcapHeader(file: string, b: Buffer, have: number): PcapHead
 }
 
 /**
- * Largest incl_len a record may have. A snap length of 0 means "not given" (some writers leave
- * it 0) and one above 256 KiB is clamped to it: no frame we can transmit is larger.
+ * Checks incl_len before anything is read or allocated for the record; returns an error reason
+ * or null. A record longer than the file's snap length is read, as libpcap and tshark read it
+ * (writers that merge or rewrite captures leave the old snap length behind); the bound is
+ * MAX_RECORD, libpcap's own.
  */
-export function recordLimit(snapLen: number): number {
-  return snapLen === 0 ? MAX_RECORD : Math.min(snapLen, MAX_RECORD);
-}
-
-/** Checks incl_len before anything is read or allocated for the record; returns an error reason or null. */
-export function checkRecordLength(incl: number, snapLen: number): string | null {
+export function checkRecordLength(incl: number, _snapLen: number): string | null {
   if (incl >= 0x80000000) return reasons.lengthTopBit(incl);
   if (incl > MAX_RECORD) return reasons.lengthOverMax(incl);
-  if (incl > recordLimit(snapLen)) return reasons.lengthOverSnap(incl, snapLen);
   return null;
 }
 
@@ -104,14 +100,14 @@ export class PcapSource implements FrameSource {
     const off = this.offset;
     const left = win.remaining(off);
     if (left === 0) return null;
-    if (left < RECORD_HEADER) throw new CaptureError(win.file, off, reasons.recordHeaderShort(left));
+    if (left < RECORD_HEADER) throw new CaptureError(win.file, off, reasons.recordHeaderShort(left), true);
     let p = win.at(off, RECORD_HEADER);
     const b = win.buf;
     const le = this.le;
     const incl = le ? b.readUInt32LE(p + R_INCL_LEN) : b.readUInt32BE(p + R_INCL_LEN);
     const bad = checkRecordLength(incl, this.info.snapLen);
     if (bad) throw new CaptureError(win.file, off, bad);
-    if (left < RECORD_HEADER + incl) throw new CaptureError(win.file, off, reasons.recordShort(incl, RECORD_HEADER + incl - left));
+    if (left < RECORD_HEADER + incl) throw new CaptureError(win.file, off, reasons.recordShort(incl, RECORD_HEADER + incl - left), true);
     p = win.at(off, RECORD_HEADER + incl);
     const sec = le ? b.readUInt32LE(p + R_TS_SEC) : b.readUInt32BE(p + R_TS_SEC);
     const frac = le ? b.readUInt32LE(p + R_TS_FRAC) : b.readUInt32BE(p + R_TS_FRAC);
@@ -123,6 +119,7 @@ export class PcapSource implements FrameSource {
       data: b.subarray(p + RECORD_HEADER, p + RECORD_HEADER + incl),
       tsNs: BigInt(sec) * 1_000_000_000n + BigInt(this.info.nanosecond ? frac : frac * 1000),
       origLen,
+      offset: off,
     };
   }
 

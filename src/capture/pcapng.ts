@@ -8,7 +8,6 @@ import { CaptureError, CaptureFrame, CaptureInfo, FrameSource, MAX_RECORD } from
 import { FileWindow } from "./window.js";
 import { reasons } from "./reasons.js";
 import { checkRecordLength } from "./pcap.js";
-import { linkTypeName } from "./linktype.js";
 
 export const BT_SHB = 0x0a0d0d0a;
 const BT_IDB = 0x00000001;
@@ -54,6 +53,8 @@ export const MAX_BLOCK = MAX_RECORD + 65536;
 
 interface Iface {
   linkType: number;
+  /** Offset of the interface's description block. */
+  linkTypeAt: number;
   snapLen: number;
   /** Timestamp units → ns: ns = ts * mul / div (both powers of 10 or of 2 and 10). */
   mul: bigint;
@@ -84,6 +85,10 @@ export class PcapngSource implements FrameSource {
 
   close(): void {
     this.win.close();
+  }
+
+  declaredLinkTypes(): number[] {
+    return this.ifaces.map((i) => i.linkType);
   }
 
   private u16(p: number): number {
@@ -120,7 +125,7 @@ export class PcapngSource implements FrameSource {
     const win = this.win;
     const file = win.file;
     const left = win.remaining(off);
-    if (left < MIN_BLOCK) throw new CaptureError(file, off, reasons.blockHeaderShort(left));
+    if (left < MIN_BLOCK) throw new CaptureError(file, off, reasons.blockHeaderShort(left), true);
     let p = win.at(off, MIN_BLOCK);
     const type = this.u32(p + B_TYPE);
     if (type === BT_SHB) this.byteOrder(off, p);
@@ -128,7 +133,7 @@ export class PcapngSource implements FrameSource {
     const len = this.u32(p + B_LEN);
     if (len < MIN_BLOCK) throw new CaptureError(file, off, reasons.blockLengthSmall(len));
     if (len % 4 !== 0) throw new CaptureError(file, off, reasons.blockLengthAlign(len));
-    if (len > left) throw new CaptureError(file, off, reasons.blockPastEnd(len, len - left));
+    if (len > left) throw new CaptureError(file, off, reasons.blockPastEnd(len, len - left), true);
     const wanted = type === BT_SHB || type === BT_IDB || type === BT_EPB || type === BT_SPB || type === BT_OPB;
     if (wanted && len > MAX_BLOCK) throw new CaptureError(file, off, reasons.blockTooLong(type, len, MAX_BLOCK));
     p = wanted ? win.at(off, len) : -1;
@@ -158,14 +163,14 @@ export class PcapngSource implements FrameSource {
     const linkType = this.u16(p + IDB_LINKTYPE);
     const snapLen = this.u32(p + IDB_SNAPLEN);
     const info = this.info;
+    // Interfaces may differ in link type (a merged capture): each packet carries its own, and
+    // the replay refuses only what a packet actually uses (./replayable.ts).
     if (info.linkType < 0) {
       info.linkType = linkType;
       info.linkTypeAt = off;
       info.snapLen = snapLen;
-    } else if (linkType !== info.linkType) {
-      throw new CaptureError(this.win.file, off, reasons.mixedLinkTypes(this.ifaces.length, linkTypeName(linkType), linkTypeName(info.linkType)));
     }
-    const ifc: Iface = { linkType, snapLen, mul: 1000n, div: 1n, offsetNs: 0n }; // default 10^-6 s
+    const ifc: Iface = { linkType, linkTypeAt: off, snapLen, mul: 1000n, div: 1n, offsetNs: 0n }; // default 10^-6 s
     this.options(off, p + IDB_OPTIONS, p + len - 4, ifc);
     this.ifaces.push(ifc);
   }
@@ -196,7 +201,9 @@ export class PcapngSource implements FrameSource {
     if (v & 0x80) {
       ifc.mul = 1_000_000_000n;
       ifc.div = 1n << BigInt(exp);
-      if (2 ** exp > 1e6) this.info.nanosecond = true;
+      // 10^6 = 2^6 · 15625: units of 2^-7 s and finer are no whole number of microseconds, so
+      // the output keeps nanoseconds (exact down to 2^-9 s; finer rounds down).
+      if (exp > 6) this.info.nanosecond = true;
       return;
     }
     if (exp > 18) throw new CaptureError(this.win.file, off, reasons.badTsResol(v));
@@ -222,7 +229,7 @@ export class PcapngSource implements FrameSource {
     if (incl > len - PB_FIXED) throw new CaptureError(file, off, reasons.capturedPastBlock(incl, len - PB_FIXED));
     const ts = (BigInt(this.u32(p + PB_TS_HIGH)) << 32n) | BigInt(this.u32(p + PB_TS_LOW));
     this.lastTs = (ts * ifc.mul) / ifc.div + ifc.offsetNs;
-    return this.frame(p + PB_DATA, incl, this.u32(p + PB_ORIGLEN));
+    return this.frame(off, p + PB_DATA, incl, this.u32(p + PB_ORIGLEN), ifc);
   }
 
   /** SPB: no interface id (always 0) and no timestamp; we repeat the previous frame's time. */
@@ -233,12 +240,12 @@ export class PcapngSource implements FrameSource {
     // The captured length is implied: min(original length, snap length, room in the block).
     let incl = Math.min(origLen, len - SPB_FIXED, MAX_RECORD);
     if (ifc.snapLen > 0) incl = Math.min(incl, ifc.snapLen);
-    return this.frame(p + SPB_DATA, incl, origLen);
+    return this.frame(off, p + SPB_DATA, incl, origLen, ifc);
   }
 
-  private frame(p: number, incl: number, origLen: number): CaptureFrame {
+  private frame(off: number, p: number, incl: number, origLen: number, ifc: Iface): CaptureFrame {
     this.info.frames++;
     this.info.bytes += incl;
-    return { data: this.win.buf.subarray(p, p + incl), tsNs: this.lastTs, origLen };
+    return { data: this.win.buf.subarray(p, p + incl), tsNs: this.lastTs, origLen, offset: off, linkType: ifc.linkType, linkTypeAt: ifc.linkTypeAt };
   }
 }

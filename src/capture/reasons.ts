@@ -7,14 +7,16 @@ const hex32 = (v: number) => `0x${(v >>> 0).toString(16).padStart(8, "0")}`;
 
 export const reasons = {
   empty: () => "empty file, not a capture",
-  badMagic: (magicBE: number) => `not a pcap or pcapng file (magic ${hex32(magicBE)})`,
+  badMagic: (magicBE: number) =>
+    (magicBE >>> 16) === 0x1f8b
+      ? `gzip-compressed (magic ${hex32(magicBE)}), not a pcap or pcapng file: gunzip it first`
+      : `not a pcap or pcapng file (magic ${hex32(magicBE)})`,
   globalHeaderShort: (have: number) => `pcap global header cut short: ${have} of 24 bytes`,
   badVersion: (major: number, minor: number) => `unsupported pcap version ${major}.${minor} (expected 2.x)`,
   recordHeaderShort: (have: number) => `record header cut short: ${have} of 16 bytes`,
   recordShort: (incl: number, missing: number) => `record of ${incl} bytes cut short: ${missing} bytes missing`,
   lengthTopBit: (incl: number) => `record length ${incl} (${hex32(incl)}) has the top bit set: a corrupt length`,
   lengthOverMax: (incl: number) => `record length ${incl} exceeds the ${MAX_RECORD}-byte limit`,
-  lengthOverSnap: (incl: number, snap: number) => `record length ${incl} exceeds the snap length ${snap}`,
   // pcapng (draft-ietf-opsawg-pcapng)
   blockHeaderShort: (have: number) => `block header cut short: ${have} of 12 bytes`,
   blockLengthSmall: (len: number) => `block length ${len} is below the 12-byte minimum`,
@@ -27,7 +29,8 @@ export const reasons = {
   blockBodyShort: (what: string, len: number, need: number) => `${what} block of ${len} bytes is too short for its ${need}-byte fixed part`,
   capturedPastBlock: (incl: number, room: number) => `captured length ${incl} runs past the end of its block (${room} bytes of room)`,
   noInterface: (id: number, count: number) => `packet refers to interface ${id} but the section declares ${count}`,
-  mixedLinkTypes: (id: number, lt: string, first: string) =>
-    `interface ${id} has link type ${lt} but an earlier interface has ${first}; vnic replays one link type per capture`,
+  timestampPastPcap: (tsNs: bigint) =>
+    `timestamp ${new Date(Number(tsNs / 1_000_000n)).toISOString()} (${tsNs / 1_000_000_000n} s) is past 2106-02-07T06:28:15Z, ` +
+    `the last second pcap's unsigned 32-bit seconds can hold`,
   badTsResol: (v: number) => `if_tsresol ${v} gives a clock finer than 10^-18 s`,
 };

@@ -5,6 +5,7 @@ import { CaptureFrame, CaptureInfo, FrameSource } from "./types.js";
 import { FileWindow } from "./window.js";
 import { PcapSource } from "./pcap.js";
 import { PcapngSource, BT_SHB } from "./pcapng.js";
+import { ReadCounts, ReplayableOptions, ReplayableSource } from "./replayable.js";
 
 /** Opens `file` as pcapng when it starts with a Section Header Block, else as classic pcap. */
 export function openFrameSource(file: string): FrameSource {
@@ -14,6 +15,17 @@ export function openFrameSource(file: string): FrameSource {
     return pcapng ? new PcapngSource(win) : new PcapSource(win);
   } catch (e) {
     win.close();
+    throw e;
+  }
+}
+
+/** Opens `file` for replay: Ethernet frames, relinked or skipped as ./replayable.ts says. */
+export function openReplayableSource(file: string, opts: ReplayableOptions = {}): ReplayableSource {
+  const src = openFrameSource(file);
+  try {
+    return new ReplayableSource(src, file, opts);
+  } catch (e) {
+    src.close();
     throw e;
   }
 }
@@ -29,9 +41,19 @@ export const BATCH_BYTES = 4 << 20;
 export class CaptureStream {
   private src: FrameSource;
   private ended = false;
+  /** Replayable streams (`replay` given): what the first pass over the file found. */
+  readonly counts?: ReadCounts;
 
-  constructor(readonly file: string) {
-    this.src = openFrameSource(file);
+  constructor(
+    readonly file: string,
+    private readonly replay?: ReplayableOptions,
+  ) {
+    this.src = this.open();
+    if (this.src instanceof ReplayableSource) this.counts = this.src.counts;
+  }
+
+  private open(): FrameSource {
+    return this.replay ? openReplayableSource(this.file, this.replay) : openFrameSource(this.file);
   }
 
   /** Format, link type, timestamp precision; frames/bytes count what has been pulled so far. */
@@ -77,7 +99,7 @@ export class CaptureStream {
   /** Starts again from the first frame (for --loop over a streamed capture). */
   rewind(): void {
     this.src.close();
-    this.src = openFrameSource(this.file);
+    this.src = this.open(); // later passes count again into their own source, not into `counts`
     this.ended = false;
   }
 
@@ -86,7 +108,7 @@ export class CaptureStream {
   }
 }
 
-/** Opens a capture for bounded-memory batch reading. */
-export function openCaptureStream(file: string): CaptureStream {
-  return new CaptureStream(file);
+/** Opens a capture for bounded-memory batch reading (`replay`: as the replay reads it). */
+export function openCaptureStream(file: string, replay?: ReplayableOptions): CaptureStream {
+  return new CaptureStream(file, replay);
 }

@@ -7,6 +7,12 @@ export interface CaptureFrame {
   tsNs: bigint;
   /** Length of the frame on the wire when captured (≥ data.length when the snap length cut it). */
   origLen: number;
+  /** File offset of the frame's record or block (for messages about it). */
+  offset?: number;
+  /** pcapng: the link type of the packet's interface (absent: the file's, CaptureInfo.linkType). */
+  linkType?: number;
+  /** pcapng: file offset of that interface's description block. */
+  linkTypeAt?: number;
 }
 
 export interface CaptureInfo {
@@ -43,6 +49,8 @@ export class CaptureError extends Error {
     readonly file: string,
     readonly offset: number,
     readonly reason: string,
+    /** True when the fault is the file ending inside a record or block (a partial last record). */
+    readonly atEndOfFile = false,
   ) {
     super(`${file}: at byte ${offset}: ${reason}`);
     this.name = "CaptureError";
@@ -60,5 +68,7 @@ export interface FrameSource {
   readonly info: CaptureInfo;
   /** The next frame, or null at a clean end of file. `data` is valid until the next call. Throws CaptureError. */
   next(): CaptureFrame | null;
+  /** pcapng: the link types of the interfaces the current section declares so far. */
+  declaredLinkTypes?(): number[];
   close(): void;
 }

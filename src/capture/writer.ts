@@ -3,6 +3,8 @@
 
 import { openSync, writeSync, closeSync } from "node:fs";
 import { LINKTYPE_ETHERNET, MAX_RECORD } from "./types.js";
+import { OutputError, describeFsError } from "../output-file.js";
+import { reasons } from "./reasons.js";
 
 const MAGIC_US = 0xa1b2c3d4;
 const MAGIC_NS = 0xa1b23c4d;
@@ -16,6 +18,13 @@ export interface PcapWriterOptions {
   linkType?: number;
   /** Snap length to declare (default 262144); frames are never cut to it. */
   snapLen?: number;
+  /** The path to open, when not `file` itself (a temporary file beside it: src/output-file.ts). */
+  openPath?: string;
+  /**
+   * Called once on the first write error (ENOSPC, EIO, EROFS...); later frames are discarded so
+   * the run can finish and report. Without it the error is thrown (an OutputError).
+   */
+  onFailure?: (e: OutputError) => void;
 }
 
 /** Encodes the 24-byte file header (exported for tests and for writers into memory). */
@@ -44,15 +53,37 @@ export class PcapWriter {
   }
   bytes = 0;
 
+  /** The first write error, if any (see PcapWriterOptions.onFailure). */
+  failure?: OutputError;
+  private readonly onFailure?: (e: OutputError) => void;
+
   constructor(readonly file: string, opts: PcapWriterOptions = {}) {
     this.nano = opts.nanosecond ?? false;
-    this.fd = openSync(file, "w");
-    writeSync(this.fd, pcapFileHeader(opts));
+    this.onFailure = opts.onFailure;
+    try {
+      this.fd = openSync(opts.openPath ?? file, "w");
+    } catch (e) {
+      throw new OutputError(file, `cannot create: ${describeFsError(e)}`);
+    }
+    this.put(pcapFileHeader(opts));
+  }
+
+  /** Every byte goes out through here: a write error is reported once, as one line. */
+  private put(b: Uint8Array, length = b.length): void {
+    if (this.failure) return;
+    try {
+      let done = 0;
+      while (done < length) done += writeSync(this.fd, b, done, length - done);
+    } catch (e) {
+      this.failure = new OutputError(this.file, `write failed after ${this.frames} frames: ${describeFsError(e)}`);
+      if (!this.onFailure) throw this.failure;
+      this.onFailure(this.failure);
+    }
   }
 
   write(data: Uint8Array, tsNs: bigint, origLen = data.length): void {
     const sec = tsNs / 1_000_000_000n;
-    if (tsNs < 0n || sec > 0xffffffffn) throw new RangeError(`${this.file}: timestamp ${tsNs} ns does not fit pcap's unsigned 32-bit seconds`);
+    if (tsNs < 0n || sec > 0xffffffffn) throw new RangeError(`${this.file}: ${reasons.timestampPastPcap(tsNs)}`);
     this.writeSplit(data, Number(sec), Number(tsNs % 1_000_000_000n), origLen);
   }
 
@@ -79,20 +110,27 @@ export class PcapWriter {
   writeRecords(records: Uint8Array, frames: number): void {
     if (this.fd < 0) throw new Error(`${this.file}: write after close`);
     this.flush();
-    writeSync(this.fd, records);
+    this.put(records);
     this.frames += frames;
     this.bytes += records.length - 16 * frames;
   }
 
   flush(): void {
-    if (this.used > 0) writeSync(this.fd, this.buf, 0, this.used);
+    if (this.used > 0) this.put(this.buf, this.used);
     this.used = 0;
   }
 
   close(): void {
     if (this.fd < 0) return;
-    this.flush();
-    closeSync(this.fd);
-    this.fd = -1;
+    try {
+      this.flush();
+    } finally {
+      try {
+        closeSync(this.fd); // close(2) is where NFS and some FUSE file systems report write errors
+      } catch (e) {
+        this.failure ??= new OutputError(this.file, `write failed on close: ${describeFsError(e)}`);
+      }
+      this.fd = -1;
+    }
   }
 }

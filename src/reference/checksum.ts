@@ -40,13 +40,56 @@ export function pseudoHeaderSumV4(bytes: Uint8Array, ip: number, protocol: numbe
 }
 
 /** IPv6 pseudo-header sum (RFC 8200 §8.1): source, destination, 32-bit upper-layer length,
- *  three zero bytes and the next header. We take the destination from the fixed header, as
- *  Linux's tcp_v6_gso_segment does; a routing header naming another final destination is not
- *  handled (our large sends never carry one). Lengths over 0xffff (jumbograms) are summed as
- *  two 16-bit words, as the 32-bit field is. */
+ *  three zero bytes and the next header. The addresses are those pseudoAddressesV6 names (a
+ *  Routing header's final destination, a Home Address option's home address). Lengths over
+ *  0xffff (jumbograms) are summed as two 16-bit words, as the 32-bit field is. */
 export function pseudoHeaderSumV6(bytes: Uint8Array, ip: number, nextHeader: number, l4Length: number): number {
-  const SRC = 8; // source address; the destination follows at 24
-  return onesSum(bytes, ip + SRC, ip + SRC + 32) + Math.floor(l4Length / 0x10000) + (l4Length & 0xffff) + nextHeader;
+  const { src, dst } = pseudoAddressesV6(bytes, ip);
+  return onesSum(bytes, src, src + 16) + onesSum(bytes, dst, dst + 16) + Math.floor(l4Length / 0x10000) + (l4Length & 0xffff) + nextHeader;
+}
+
+/**
+ * Offsets in `bytes` of the pseudo-header's source and destination for the IPv6 header at `ip`:
+ * the fixed header's, except that a Routing header with segments left names the final
+ * destination (RFC 8200 §8.1: the last address for types 0 and 2, Segment List[0] for a
+ * Segment Routing Header, RFC 8754 §2) and a Home Address destination option names the source
+ * (RFC 6275 §6.3). Written independently of assembly/wire/ipv6.ts, from the RFCs.
+ */
+export function pseudoAddressesV6(bytes: Uint8Array, ip: number): { src: number; dst: number } {
+  let src = ip + 8;
+  let dst = ip + 24;
+  let nh = bytes[ip + 6];
+  let at = ip + 40;
+  const generic = new Set([0, 43, 60, 135, 139, 140]); // RFC 8200 §4, RFC 6564
+  for (let hops = 0; hops < 16 && at + 8 <= bytes.length; hops++) {
+    const next = bytes[at];
+    if (generic.has(nh)) {
+      const len = (bytes[at + 1] + 1) * 8;
+      if (at + len > bytes.length) break;
+      if (nh === 43 && bytes[at + 3] > 0) {
+        const addresses = bytes[at + 1] >> 1;
+        const type = bytes[at + 2];
+        if (addresses > 0 && (type === 0 || type === 2)) dst = at + 8 + 16 * (addresses - 1);
+        if (addresses > 0 && type === 4) dst = at + 8;
+      }
+      if (nh === 60) {
+        for (let o = at + 2; o + 2 <= at + len; ) {
+          if (bytes[o] === 0) { o++; continue; } // Pad1
+          const olen = bytes[o + 1];
+          if (bytes[o] === 0xc9 && olen === 16 && o + 18 <= at + len) src = o + 2;
+          o += 2 + olen;
+        }
+      }
+      at += len;
+    } else if (nh === 51) {
+      at += (bytes[at + 1] + 2) * 4; // AH, RFC 4302 §2.2
+    } else if (nh === 44) {
+      if (((bytes[at + 2] << 8) | bytes[at + 3]) >> 3 !== 0) break; // a later fragment
+      at += 8;
+    } else break;
+    nh = next;
+  }
+  return { src, dst };
 }
 
 /** RFC 1624 eqn. 3: the new checksum when one 16-bit word of the covered data changes from

@@ -14,9 +14,11 @@ export interface ChecksumRequest {
   csumOffset: number;
 }
 
-/** Linux skb_checksum_help writes `csum_fold(csum) ?: CSUM_MANGLED_0`: a computed 0 goes on the
- *  wire as 0xffff (the same value in ones'-complement; for UDP, RFC 768 requires it). */
-const mangleZero = (c: number): number => (c === 0 ? 0xffff : c);
+/** RFC 768: a computed UDP checksum of 0 goes on the wire as 0xffff (the same value in
+ *  ones'-complement; 0 would mean "no checksum"). A TCP checksum of 0 stays 0x0000, as the
+ *  segments (piece.ts) write it: single frames and segments agree. Decided by the checksum
+ *  field's offset, the only thing a NEEDS_CSUM request tells the NIC. */
+const mangleZero = (c: number, csumOffset: number): number => (c === 0 && csumOffset === UDP_CHECKSUM ? 0xffff : c);
 
 function checksumField(layout: Layout, frame: Uint8Array): number | null {
   if (layout.fragment) return null; // a fragment's checksum covers bytes we do not have
@@ -65,7 +67,7 @@ export function checksumRequest(frame: Uint8Array): ChecksumRequest | null {
  *  seed by definition; returns a new frame. */
 export function completeChecksum(frame: Uint8Array, req: ChecksumRequest): Uint8Array {
   const out = copyOf(frame);
-  set16(out, req.csumStart + req.csumOffset, mangleZero(internetChecksum(out, req.csumStart, out.length)));
+  set16(out, req.csumStart + req.csumOffset, mangleZero(internetChecksum(out, req.csumStart, out.length), req.csumOffset));
   return out;
 }
 
@@ -85,6 +87,6 @@ export function checksumOffload(frame: Uint8Array): Uint8Array {
     ? pseudoHeaderSumV4(out, layout.l3, layout.l4Proto, length)
     : pseudoHeaderSumV6(out, layout.l3, layout.l4Proto, length);
   set16(out, at, 0);
-  set16(out, at, mangleZero(checksumOf(onesSum(out, layout.l4, layout.ipEnd, pseudo))));
+  set16(out, at, mangleZero(checksumOf(onesSum(out, layout.l4, layout.ipEnd, pseudo)), field));
   return whole;
 }

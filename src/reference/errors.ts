@@ -18,6 +18,7 @@ export const OFFLOAD_ERROR_REASONS = [
   "notUdp", //              a UDP large send (USO) whose transport is not UDP
   "udpTooLong", //          a USO datagram longer than the UDP length field can say
   "notTunnel", //           a tunnel large send that is not VXLAN/Geneve with an inner Ethernet frame
+  "oversize", //            longer than the MTU and no large send (a SYN, RST or URG segment): dropped
 ] as const;
 
 export type OffloadErrorReason = (typeof OFFLOAD_ERROR_REASONS)[number];

@@ -9,7 +9,7 @@ import { OffloadError } from "./errors.js";
 export const ETH_HEADER_LEN = 14;
 export const ETH_TYPE = 12;
 export const VLAN_TAG_LEN = 4;
-export const MAX_VLAN_TAGS = 2;
+export const MAX_VLAN_TAGS = 8; // Linux's VLAN_MAX_DEPTH: triple and deeper tags parse like two
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_IPV6 = 0x86dd;
 export const ETHERTYPE_VLAN = 0x8100; // 802.1Q

@@ -5,11 +5,11 @@
 // everything else goes out verbatim.
 
 import { checksumOffload, checksumRequest } from "./csum.js";
-import { copyOf, parseEthernet, parseFrame } from "./headers.js";
+import { PROTO_TCP, PROTO_UDP, TCP_FLAGS, TCP_RST, TCP_SYN, TCP_URG, UDP_HEADER_LEN, copyOf, parseEthernet, parseFrame } from "./headers.js";
+import { OffloadError } from "./errors.js";
 import { templateOf } from "./piece.js";
 import { segmentTcp } from "./segment.js";
 import { Stage1Options, stage1Split } from "./stage1.js";
-import { PROTO_UDP, UDP_HEADER_LEN } from "./headers.js";
 import { TunnelOptions, parseTunnel, segmentTunnel, stage1SplitTunnel } from "./tunnel.js";
 import { segmentUdp, stage1SplitUdp } from "./uso.js";
 
@@ -54,6 +54,16 @@ export function isLargeSend(frame: Uint8Array, mtu: number): boolean {
   return frame.length - parseEthernet(frame).l3 > mtu;
 }
 
+function hasUnsegmentableFlags(frame: Uint8Array): boolean {
+  let layout;
+  try {
+    layout = parseFrame(frame);
+  } catch {
+    return false; // not parsable as TCP: stage 1 names what is wrong
+  }
+  return layout.l4Proto === PROTO_TCP && (frame[layout.l4 + TCP_FLAGS] & (TCP_SYN | TCP_RST | TCP_URG)) !== 0;
+}
+
 /** Runs one capture frame through the reference datapath: stage 1 + stage 2, or checksum
  *  offload, or verbatim. Throws OffloadError (a named reason) for a bad large send. */
 export function offloadFrame(frame: Uint8Array, opts: OffloadOptions): OffloadResult {
@@ -67,6 +77,9 @@ export function offloadFrame(frame: Uint8Array, opts: OffloadOptions): OffloadRe
       const chunks = stage1SplitUdp(frame, stage);
       return { kind: "segmented", chunks: chunks.length, frames: chunks.flatMap((c) => segmentUdp(c, stage)) };
     }
+    // A SYN, RST or URG segment is never a large send (Linux's tcp_gso_segment refuses them):
+    // the guest posts it as it is and the NIC drops it as longer than the MTU.
+    if (hasUnsegmentableFlags(frame)) throw new OffloadError("oversize", `a ${frame.length}-byte SYN/RST/URG segment exceeds the MTU ${opts.mtu}`);
     const mss = opts.mss ?? defaultMss(frame, opts.mtu);
     const stage: Stage1Options = { ...opts, mss };
     const chunks = stage1Split(frame, stage);

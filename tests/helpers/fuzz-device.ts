@@ -12,7 +12,7 @@
 //                  byte-identical to guest RAM at [gpa, gpa+len)
 //   NEEDS_CSUM     without large send: identical except the 2 checksum bytes, and the ones'
 //                  complement sum from csum_start with the guest's seed verifies (virtio 1.2 §5.1.6.2)
-//   wire           no frame shorter than an Ethernet header or longer than MTU + 22 (2 tags);
+//   wire           no frame shorter than an Ethernet header or longer than MTU + 46 (8 tags);
 //                  no frame holds 8 bytes of POISON (nothing from outside guest RAM was read
 //                  onto the wire); frames per completion (UE_WIRE_FRAMES) add up to what came out
 //   books          per case: completed = transmitted + Σ drops, each drop counter moved by the
@@ -27,7 +27,7 @@ import { MACS, concat, ethertype, ipv4, ipv6, tcp, udp, vlanTag } from "./frames
 export const RAM_BYTES = 1 << 20;
 export const RING_SLOTS = 64;
 export const WIRE_BYTES = 1 << 20;
-const L2_MAX = 22;
+const L2_MAX = 14 + 8 * 4; // Ethernet + MAX_TAGS (8) VLAN tags (assembly/wire/ethernet.ts)
 
 export class FuzzFailure extends Error {
   override name = "FuzzFailure";
@@ -421,7 +421,7 @@ export class DeviceRig {
       v.setUint16(gd + C.GD_GSO_SIZE, d.gsoSize, true);
       v.setUint16(gd + C.GD_CSUM_START, d.csumStart, true);
       v.setUint16(gd + C.GD_CSUM_OFFSET, d.csumOffset, true);
-      v.setUint16(gd + 22, 0xa5a5, true); // reserved: the device must not care
+      v.setUint16(gd + 22, 0xa5a5, true); // GD_ORIG_EXTRA, replay metadata: must never change a frame
       v.setBigUint64(gd + C.GD_TIMESTAMP, BigInt(cookie) * 1000n, true);
     });
     x.ringPublish(ring, descs.length);
