@@ -115,7 +115,6 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   let timer: NodeJS.Timeout | undefined;
   let run: RunResult;
   const plan = opts.out ? planOutput(opts.out) : undefined;
-  let finished = false;
   try {
     if (streamed) feeder!.fill(); // reads the first frames
     writer = opts.out
@@ -130,15 +129,18 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       stages: opts.pace ? { guest: { pace: opts.pace } } : undefined,
       handover: opts.handover,
     });
-    finished = true;
   } finally {
     if (timer) clearTimeout(timer);
+    let closed = false;
     try {
       writer?.close();
+      closed = true;
     } finally {
       stream?.close();
-      // The target is replaced only by a complete file (src/output-file.ts).
-      if (finished && writer && !writer.failure) plan!.commit();
+      // The target is replaced only by a complete file (src/output-file.ts). A run whose stage
+      // failed still leaves what it sent (every record in the file is whole, the books say
+      // what is missing); only a write error leaves the old target in place.
+      if (writer && closed && !writer.failure) plan!.commit();
       else plan?.abandon();
     }
   }
