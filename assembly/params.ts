@@ -20,6 +20,7 @@ export const P_csumOffload: u32 = 13; // guest: 1 asks NEEDS_CSUM for TCP/UDP fr
 export const P_maxSegments: u32 = 14; // stage 2: most segments one large send may become
 export const P_guestResident: u32 = 15; // guest: frames stay in guest RAM across loops (pktgen-style)
 export const P_guestBufferBytes: u32 = 16; // guest: bytes of guest RAM its buffers cycle through (0: all)
+export const P_wireGate: u32 = 17; // 1: the capture writer reads only what the wire pump sent (--iface with --out)
 export const P_COUNT: u32 = 32;
 
 // @ts-ignore: decorator

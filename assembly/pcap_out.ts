@@ -3,8 +3,9 @@
 // region, many at a time, so the main thread writes a capture with one file write per batch
 // and no per-frame JavaScript. Called on the main thread only (it is the wire's consumer).
 
-import { REGION_STAGING, STATE_WIRE, STATE_WIRE_CONSUMER, regionBase, regionBytes, wireBase, wireBytes } from "./layout";
+import { REGION_STAGING, STATE_WIRE, STATE_WIRE_CONSUMER, STATE_WIRE_PUMP, regionBase, regionBytes, wireBase, wireBytes } from "./layout";
 import { WIRE_RECORD_HEADER, WIRE_WRAP } from "./wire_sink";
+import { param, P_wireGate } from "./params";
 
 const PCAP_RECORD_HEADER: u32 = 16;
 
@@ -18,7 +19,8 @@ export let pcapFrames: u32 = 0;
 export function wireToPcap(nanosecond: u32): u32 {
   const staging = regionBase(REGION_STAGING);
   const room = regionBytes(REGION_STAGING);
-  const head = atomic.load<u32>(STATE_WIRE);
+  // Behind the wire pump (--iface --out): the copy holds what was sent, after it was sent.
+  const head = param(P_wireGate) != 0 ? atomic.load<u32>(STATE_WIRE_PUMP) : atomic.load<u32>(STATE_WIRE);
   let tail = atomic.load<u32>(STATE_WIRE_CONSUMER);
   let out: u32 = 0;
   pcapFrames = 0;
@@ -28,6 +30,12 @@ export function wireToPcap(nanosecond: u32): u32 {
     const len = load<u32>(rec);
     if (len == WIRE_WRAP) {
       tail += wireBytes - pos;
+      continue;
+    }
+    if (load<u32>(rec + 4) != 0) {
+      // The wire pump marked it: the kernel refused it (counted there by reason), so the copy
+      // of what was sent leaves it out.
+      tail += WIRE_RECORD_HEADER + ((len + 7) & ~7);
       continue;
     }
     if (out + PCAP_RECORD_HEADER + len > room) break;

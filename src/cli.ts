@@ -12,6 +12,8 @@ import { replay, DEFAULT_PRELOAD_LIMIT, ReplayOptionError } from "./replay.js";
 import { clearProgress, combineSamplers, progressSampler } from "./progress.js";
 import type { PaceSpec } from "./workers/pacer.js";
 import { checkBooks, jsonReport, textReport } from "./report.js";
+import { IfaceError } from "./wire/iface-pump.js";
+import { WireNativeMissing } from "./wire/native.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -43,6 +45,8 @@ datapath's counters, and checks its books (exit 1 if they do not balance).
 Options:
   --out FILE         write the transmitted frames to FILE (pcap; nanosecond pcap when the
                      input had nanosecond timestamps)
+  -i, --iface NAME   send the transmitted frames out of Linux interface NAME (AF_PACKET;
+                     also --intf1 NAME, as tcpreplay spells it); needs CAP_NET_RAW
   --mtu N            largest IP packet on the wire, bytes (default 1500); longer frames are
                      dropped with reason "oversize"
   --copy MODE        ${COPY_MODES_HELP}
@@ -116,6 +120,8 @@ async function replayCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       out: { type: "string" },
+      iface: { type: "string", short: "i" },
+      intf1: { type: "string" },
       mtu: { type: "string" },
       copy: { type: "string" },
       loop: { type: "string" },
@@ -175,6 +181,7 @@ async function replayCommand(argv: string[]): Promise<number> {
     guestResident: values["guest-resident"] ? 1 : 0,
   };
   const pace = parsePace(values);
+  if (values.iface && values.intf1 && values.iface !== values.intf1) throw new UsageError(`--iface ${values.iface} and --intf1 ${values.intf1} name two interfaces; give one`);
   const loops = intOption(values.loop, "--loop", 1, 0);
   let stopRequested = false;
   const recorder = values.report ? (await import("./report-html.js")).replayReportRecorder() : undefined;
@@ -184,6 +191,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   const facts = await replay({
     capture: positionals[0],
     out: values.out,
+    iface: values.iface ?? values.intf1,
     params,
     loops: loops === 0 ? 0xffffffff : loops,
     coalesce,
@@ -213,6 +221,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   clearProgress(process.stderr);
   process.stdout.write((values.json ? JSON.stringify(jsonReport(facts), null, 2) : textReport(facts)) + "\n");
   if (recorder && values.report) recorder.write(values.report, facts);
+  if (facts.iface?.gone) process.stderr.write(`vnic: interface ${facts.iface.name} went away during the run; the run ended early (frames after it counted as refused: interface gone)\n`);
   if (stopRequested) return 130;
   return checkBooks(facts).balanced ? EXIT_OK : EXIT_FAILED;
 }
@@ -254,6 +263,10 @@ function reportError(e: unknown): number {
   if (e instanceof CaptureError) {
     process.stderr.write(`vnic: ${e.message}\n`);
     return EXIT_BAD_INPUT;
+  }
+  if (e instanceof IfaceError || e instanceof WireNativeMissing) {
+    process.stderr.write(`vnic: ${e.message}\n`);
+    return e instanceof IfaceError ? EXIT_BAD_INPUT : EXIT_FAILED;
   }
   if (e instanceof UsageError || e instanceof ReplayOptionError || (e as { code?: string }).code?.startsWith?.("ERR_PARSE_ARGS")) {
     process.stderr.write(`vnic: ${(e as Error).message}\n`);

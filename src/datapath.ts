@@ -19,6 +19,7 @@ import { STOP_DRAIN, STOP_NOW } from "./stop.js";
 import type { ArenaFeeder } from "./arena-feeder.js";
 import { FrameDrainer, PcapBatchWriter, PcapDrainer } from "./wire-drain.js";
 import { MAX_RECORD } from "./capture/types.js";
+import { IfaceFacts, IfacePump } from "./wire/iface-pump.js";
 
 export const ARENA_RECORD_HEADER = 16;
 const STOP_GRACE_MS = 1000;
@@ -89,6 +90,8 @@ export interface RunOptions {
   feeder?: ArenaFeeder;
   sampler?: RunSampler;
   stages?: Partial<Record<StageName, Partial<StageTask>>>;
+  /** Every wire frame out of this Linux interface (--iface; the native pump, src/wire/iface-pump.ts). */
+  iface?: string;
 }
 
 export interface RunResult {
@@ -96,6 +99,8 @@ export interface RunResult {
   guest: StageResult;
   device: StageResult;
   counters: CounterSnapshot;
+  /** With RunOptions.iface: what the interface did with the wire frames. */
+  iface?: IfaceFacts;
 }
 
 export class DatapathError extends Error {
@@ -225,7 +230,7 @@ export class Datapath {
    */
   async run(opts: RunOptions = {}): Promise<RunResult> {
     const { sink, sampler } = opts;
-    const stageOptions = opts.stages ?? {};
+    const stageOptions = { ...opts.stages };
     const streaming = this.config.streaming;
     this.armArena();
     if (streaming && !opts.feeder) throw new Error("vnic: a streaming datapath needs an ArenaFeeder");
@@ -244,9 +249,13 @@ export class Datapath {
       }
     };
     feed();
-    this.core.setParam("wireDiscard", sink || opts.pcapOut ? 0 : 1);
+    this.core.setParam("wireDiscard", sink || opts.pcapOut || opts.iface ? 0 : 1);
     if (this.config.params.guestBufferBytes === undefined) this.core.setParam("guestBufferBytes", this.guestBufferBytes());
 
+    // Started before the stages, so a refused interface costs no threads. With --out too, the
+    // capture writer follows the pump (gated), so the copy is what was sent.
+    const pump = opts.iface ? new IfacePump(this.core, opts.iface, !!opts.pcapOut) : undefined;
+    if (pump) stageOptions.device = { ...stageOptions.device, wirePump: true };
     const pool = new Piscina({
       filename: path.join(projectRoot(), "dist", "src", "workers", "stage.js"),
       minThreads: 2,
@@ -279,7 +288,9 @@ export class Datapath {
       const t0 = performance.now();
       let nextSample = sampler ? t0 + sampler.everyMs : Infinity;
       while (!(settled.guest && settled.device)) {
-        const moved = (drainer?.drain() ?? 0) + feed();
+        const moved = (drainer?.drain() ?? 0) + feed() + (pump?.poll() ?? 0);
+        // The interface went away: end the run as Ctrl-C would (the pump counts the rest as gone).
+        if (pump?.gone && !this.drainRequested) this.requestStop("drain");
         // Yield to the event loop either way (task results arrive there); sleep only when idle.
         await (moved === 0 ? sleep(DRAIN_IDLE_MS) : yieldTurn());
         const now = performance.now();
@@ -292,6 +303,7 @@ export class Datapath {
           break;
         }
       }
+      pump?.finish();
       drainer?.drain();
       sampler?.sample((performance.now() - t0) / 1000, this.counters());
       if (failure) throw failure;
@@ -299,8 +311,9 @@ export class Datapath {
       const [g, d] = await Promise.all([guest, device]);
       const startUs = g!.startUs;
       const endUs = g!.endUs;
-      return { elapsedSeconds: (endUs - startUs) / 1e6, guest: g!, device: d!, counters: this.counters() };
+      return { elapsedSeconds: (endUs - startUs) / 1e6, guest: g!, device: d!, counters: this.counters(), iface: pump?.facts() };
     } finally {
+      pump?.finish();
       await pool.destroy().catch(() => undefined);
     }
   }

@@ -36,6 +36,8 @@ export interface ReplayOptions {
   sampler?: RunSampler;
   /** Called once the datapath exists, e.g. to wire SIGINT to it. */
   onStart?: (dp: Datapath) => void;
+  /** Send the wire's frames out of this Linux interface (--iface). */
+  iface?: string;
 }
 
 /** Options that cannot work together with this capture (a usage error: exit 2). */
@@ -97,6 +99,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       pcapOut: writer,
       sampler: opts.sampler,
       feeder,
+      iface: opts.iface,
       stages: opts.pace ? { guest: { pace: opts.pace } } : undefined,
     });
   } finally {
@@ -119,5 +122,6 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     streamed,
     pace: opts.pace,
     deviceTime: run.device.timeSplit,
+    iface: run.iface,
   };
 }

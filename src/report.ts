@@ -7,6 +7,7 @@ import type { PaceSpec } from "./workers/pacer.js";
 import type { DeviceTimeSplit } from "./workers/device-time.js";
 import { devicePerPacket } from "./workers/device-time.js";
 import { totalDrops } from "./counters.js";
+import { IfaceFacts, ifaceBooksProblem, ifaceTextLine } from "./wire/iface-pump.js";
 
 /** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
 export const ETHERNET_OVERHEAD = 24;
@@ -27,6 +28,8 @@ export interface ReplayFacts {
   pace?: PaceSpec;
   /** The device thread's time, sampled per stage (src/workers/device-time.ts). */
   deviceTime?: DeviceTimeSplit;
+  /** --iface: what the interface did with the wire frames. */
+  iface?: IfaceFacts;
 }
 
 export interface Books {
@@ -52,6 +55,8 @@ export function checkBooks(f: ReplayFacts): Books {
     `completed ${c.guestCompleted} != transmitted ${c.devicePackets} + dropped ${dropped}`);
   expect(c.guestOutOfOrder === 0n, `${c.guestOutOfOrder} completions arrived out of order`);
   expect(c.stranded === 0n, `${c.stranded} completions stranded (held, never signalled)`);
+  const ifaceProblem = f.iface && ifaceBooksProblem(f.iface, Number(c.wireFrames));
+  if (ifaceProblem) problems.push(ifaceProblem);
   if (!f.interrupted) {
     const expected = BigInt(f.framesInCapture) * BigInt(f.loops);
     expect(c.guestFramesOffered === expected, `frames taken ${c.guestFramesOffered} != capture frames ${f.framesInCapture} × loops ${f.loops}`);
@@ -125,6 +130,7 @@ export function jsonReport(f: ReplayFacts) {
     pacing: pacing(f),
     device: deviceTime(f),
     elapsedSeconds: f.elapsedSeconds,
+    ...(f.iface ? { iface: f.iface } : {}),
     books: { balanced: books.balanced, problems: books.problems },
   };
 }
@@ -189,7 +195,8 @@ export function textReport(f: ReplayFacts): string {
   const drops = Object.entries(j.dropped).filter(([k, v]) => k !== "total" && v > 0);
   lines.push(`Dropped: ${fmtInt(j.dropped.total)}` + (drops.length ? ` (${drops.map(([k, v]) => `${k} ${fmtInt(v)}`).join(", ")})` : ""));
   if (j.packets.skipped > 0) lines.push(`Skipped by the guest (longer than its buffers can hold): ${fmtInt(j.packets.skipped)}`);
-  if (f.out) lines.push(`Wrote ${fmtInt(j.wire.frames)} frames to ${f.out}`);
+  if (f.iface) lines.push(ifaceTextLine(f.iface));
+  if (f.out) lines.push(`Wrote ${fmtInt(f.iface ? f.iface.sent : j.wire.frames)} frames to ${f.out}`);
   const books = checkBooks(f);
   lines.push(
     books.balanced

@@ -13,6 +13,7 @@ import { attachCore, Core } from "../core.js";
 import { STOP_DRAIN, STOP_NOW } from "../stop.js";
 import { Pacer, PaceSpec } from "./pacer.js";
 import { DeviceTimeSampler, DeviceTimeSplit } from "./device-time.js";
+import { pumpKicker } from "../wire/pump-kick.js";
 
 export type StageName = "guest" | "device";
 
@@ -26,6 +27,8 @@ export interface StageTask {
   failAfterSteps?: number;
   /** Test support: end this worker thread (process.exit inside it) after this many steps. */
   exitAfterSteps?: number;
+  /** Device only: the native wire pump (--iface) drains the wire; kick it when it sleeps. */
+  wirePump?: boolean;
 }
 
 // Test support for whole-CLI runs: VNIC_STAGE_FAULT="<stage>:throw:<steps>" or
@@ -90,6 +93,7 @@ export default function runStage(task: StageTask): StageResult {
   const tick: ((nowUs: number) => number) | undefined = isGuest ? undefined : x.coalesceTick;
   const timerDueUs: (() => number) | undefined = isGuest ? undefined : x.coalesceTimerDueUs;
   if (isGuest) x.guestInit();
+  const kickPump = task.wirePump ? pumpKicker(c) : undefined;
 
   const t0 = performance.now();
   const startUs = nowUs();
@@ -106,6 +110,7 @@ export default function runStage(task: StageTask): StageResult {
     }
     if (task.exitAfterSteps !== undefined && steps >= task.exitAfterSteps) process.exit(70);
     if (work < 0) break; // the guest has posted everything and seen every completion
+    if (work > 0) kickPump?.();
     if (tick && steps % TICK_STEPS === 0) tick(nowUs());
     if (work > 0 && steps % STOP_CHECK_STEPS !== 0) {
       idle = 0;

@@ -1,0 +1,125 @@
+// The wire's consumer for --iface: the native pump thread (native/vnic_wire.c) drains the wire
+// ring out of a Linux interface by itself; this class starts it, watches it from the main
+// thread's loop (progress, an interface that went away), and ends it.
+//
+// Without --out the pump's cursor is the wire tail itself (it frees wire space). With --out it
+// is a gate (STATE_WIRE_PUMP, param wireGate): the capture writer then copies only what the
+// pump has handled and frees the space after it, skipping frames the kernel refused, so the
+// copy is what went out, in order.
+
+import type { Core } from "../core.js";
+import { loadWireNative, PumpStats, WireNative } from "./native.js";
+
+/** What the interface did with the run's wire frames (the report's `iface` key). */
+export interface IfaceFacts {
+  name: string;
+  backend: "af_packet";
+  mtu: number;
+  sent: number;
+  bytes: number;
+  refused: { oversize: number; down: number; gone: number; other: number; otherErrno: number };
+  backpressureRetries: number;
+  syscalls: number;
+  pumpSleeps: number;
+  /** The interface disappeared during the run (the run then ended early). */
+  gone: boolean;
+}
+
+/** --iface cannot start: `message` is the one line to print. */
+export class IfaceError extends Error {}
+
+const OPEN_ERRORS: Record<string, (name: string, detail: string) => string> = {
+  EPERM: () => "--iface needs CAP_NET_RAW to open a packet socket: run as root, or start vnic from a wrapper that holds the capability (e.g. capsh --caps or systemd-run -p AmbientCapabilities=CAP_NET_RAW); do not setcap the node binary itself",
+  ENODEV: (name) => `--iface ${name}: no such interface (ip link lists them)`,
+  ENETDOWN: (name) => `--iface ${name}: the interface is down (ip link set ${name} up)`,
+};
+
+export class IfacePump {
+  private readonly native: WireNative;
+  private readonly handle: object;
+  private readonly mtu: number;
+  private lastSeen = 0;
+  private finished?: PumpStats;
+
+  constructor(core: Core, readonly name: string, gated: boolean) {
+    this.native = loadWireNative();
+    core.setParam("wireGate", gated ? 1 : 0);
+    const pump = core.constant("STATE_WIRE_PUMP");
+    const layout = {
+      wireBase: core.constant("wireBase"),
+      wireBytes: core.constant("wireBytes"),
+      headAt: core.constant("STATE_WIRE"),
+      cursorAt: gated ? pump : core.constant("STATE_WIRE_CONSUMER"),
+      sleepingAt: pump + 4,
+      bellAt: core.constant("STATE_WIRE_PUMP_BELL"),
+    };
+    try {
+      const started = this.native.start(new Uint8Array(core.memory.buffer), name, layout);
+      this.handle = started.handle;
+      this.mtu = started.mtu;
+    } catch (e) {
+      const code = (e as { code?: string }).code ?? "";
+      const line = OPEN_ERRORS[code]?.(name, (e as Error).message) ?? `--iface ${name}: ${(e as Error).message}`;
+      throw new IfaceError(line);
+    }
+  }
+
+  /** Frames the pump has handled since the last call (the main loop's progress). */
+  poll(): number {
+    const s = this.native.stats(this.handle);
+    const seen = s.sent + s.oversize + s.down + s.gone + s.other;
+    const moved = seen - this.lastSeen;
+    this.lastSeen = seen;
+    return moved;
+  }
+
+  get gone(): boolean {
+    return this.native.stats(this.handle).ifaceGone !== 0;
+  }
+
+  /** The producer is done: waits until the pump has handled every published frame. */
+  finish(): void {
+    if (this.finished) return;
+    this.native.finish(this.handle);
+    this.finished = this.native.stats(this.handle);
+  }
+
+  facts(): IfaceFacts {
+    const s = this.finished ?? this.native.stats(this.handle);
+    return {
+      name: this.name,
+      backend: "af_packet",
+      mtu: this.mtu,
+      sent: s.sent,
+      bytes: s.bytes,
+      refused: { oversize: s.oversize, down: s.down, gone: s.gone, other: s.other, otherErrno: s.otherErrno },
+      backpressureRetries: s.backpressure,
+      syscalls: s.syscalls,
+      pumpSleeps: s.sleeps,
+      gone: s.ifaceGone !== 0,
+    };
+  }
+}
+
+/** Frames the interface refused, all reasons. */
+export function ifaceRefused(f: IfaceFacts): number {
+  return f.refused.oversize + f.refused.down + f.refused.gone + f.refused.other;
+}
+
+/** The books' line for the interface: every wire frame was sent or refused for a named reason. */
+export function ifaceBooksProblem(f: IfaceFacts, wireFrames: number): string | undefined {
+  const refused = ifaceRefused(f);
+  return wireFrames === f.sent + refused ? undefined : `wire frames ${wireFrames} != sent on ${f.name} ${f.sent} + refused ${refused}`;
+}
+
+/** The report's text line. */
+export function ifaceTextLine(f: IfaceFacts): string {
+  const r = f.refused;
+  const reasons = [["oversize", r.oversize], ["interface down", r.down], ["interface gone", r.gone], [`other (errno ${r.otherErrno})`, r.other]]
+    .filter(([, v]) => (v as number) > 0)
+    .map(([k, v]) => `${k} ${v}`);
+  return `Interface ${f.name} (${f.backend}, MTU ${f.mtu}): ${f.sent} frames (${f.bytes} bytes) sent, refused ${ifaceRefused(f)}` +
+    (reasons.length ? ` (${reasons.join(", ")})` : "") +
+    `; ${f.backpressureRetries} backpressure retries, ${f.syscalls} sendmmsg calls` +
+    (f.gone ? `; the interface went away during the run` : "");
+}
