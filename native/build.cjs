@@ -7,7 +7,8 @@ const fs = require("node:fs");
 const path = require("node:path");
 
 const here = __dirname;
-const out = path.join(here, "build", "vnic_wire.node");
+// VNIC_WIRE_OUT: another output path (tests of this script must not touch the real build).
+const out = process.env.VNIC_WIRE_OUT || path.join(here, "build", "vnic_wire.node");
 
 function skip(why) {
   process.stderr.write(`vnic-wire: not built (${why}); vnic works without it, but --iface needs it: ${HOW}\n`);

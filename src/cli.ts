@@ -223,6 +223,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   if (recorder && values.report) recorder.write(values.report, facts);
   if (facts.iface?.gone) process.stderr.write(`vnic: interface ${facts.iface.name} went away during the run; the run ended early (frames after it counted as refused: interface gone)\n`);
   if (stopRequested) return 130;
+  if (facts.iface?.gone) return EXIT_FAILED;
   return checkBooks(facts).balanced ? EXIT_OK : EXIT_FAILED;
 }
 
