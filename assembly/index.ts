@@ -51,3 +51,4 @@ export function initDatapath(pageSeed: u32): void {
   latencyReset();
   coalesceReset(0);
 }
+export { PASS_LSO4, PASS_CSUM4, PASS_LSO6, PASS_CSUM6 } from "./passthrough";

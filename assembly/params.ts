@@ -21,6 +21,7 @@ export const P_maxSegments: u32 = 14; // stage 2: most segments one large send m
 export const P_guestResident: u32 = 15; // guest: frames stay in guest RAM across loops (pktgen-style)
 export const P_guestBufferBytes: u32 = 16; // guest: bytes of guest RAM its buffers cycle through (0: all)
 export const P_wireGate: u32 = 17; // 1: the capture writer reads only what the wire pump sent (--iface with --out)
+export const P_offloadPass: u32 = 18; // PASS_* bits (passthrough.ts): operations handed to the kernel as they are
 export const P_COUNT: u32 = 32;
 
 // @ts-ignore: decorator

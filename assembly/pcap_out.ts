@@ -6,6 +6,7 @@
 import { REGION_STAGING, STATE_WIRE, STATE_WIRE_CONSUMER, STATE_WIRE_PUMP, regionBase, regionBytes, wireBase, wireBytes } from "./layout";
 import { WIRE_RECORD_HEADER, WIRE_WRAP } from "./wire_sink";
 import { param, P_wireGate } from "./params";
+import { VNET_HDR_LEN, WIRE_FLAG_VNET_HDR } from "./passthrough";
 
 const PCAP_RECORD_HEADER: u32 = 16;
 
@@ -32,21 +33,25 @@ export function wireToPcap(nanosecond: u32): u32 {
       tail += wireBytes - pos;
       continue;
     }
-    if (load<u32>(rec + 4) != 0) {
+    const flags = load<u32>(rec + 4);
+    if ((flags & ~WIRE_FLAG_VNET_HDR) != 0) {
       // The wire pump marked it: the kernel refused it (counted there by reason), so the copy
       // of what was sent leaves it out.
       tail += WIRE_RECORD_HEADER + ((len + 7) & ~7);
       continue;
     }
-    if (out + PCAP_RECORD_HEADER + len > room) break;
+    // A pass-through record (passthrough.ts): the copy holds the frame, not its virtio_net_hdr.
+    const skip: u32 = (flags & WIRE_FLAG_VNET_HDR) != 0 ? VNET_HDR_LEN : 0;
+    const frameLen = len - skip;
+    if (out + PCAP_RECORD_HEADER + frameLen > room) break;
     const at = staging + out;
     store<u32>(at, load<u32>(rec + 8));
     const nsec = load<u32>(rec + 12);
     store<u32>(at + 4, nanosecond != 0 ? nsec : nsec / 1000);
-    store<u32>(at + 8, len);
-    store<u32>(at + 12, len);
-    memory.copy(at + PCAP_RECORD_HEADER, rec + WIRE_RECORD_HEADER, len);
-    out += PCAP_RECORD_HEADER + len;
+    store<u32>(at + 8, frameLen);
+    store<u32>(at + 12, frameLen);
+    memory.copy(at + PCAP_RECORD_HEADER, rec + WIRE_RECORD_HEADER + skip, frameLen);
+    out += PCAP_RECORD_HEADER + frameLen;
     tail += WIRE_RECORD_HEADER + ((len + 7) & ~7);
     pcapFrames++;
   }

@@ -29,13 +29,21 @@
 // packet_snd) is counted as oversize, ENETDOWN as interface down, ENXIO/ENODEV as interface
 // gone (then every frame still published is counted gone without a syscall, and the host ends
 // the run); anything else is counted under `other` with its errno. Every frame taken off the
-// ring is exactly one of: sent, oversize, down, gone, other.
+// ring is exactly one of: sent, oversize, down, gone, other. A refused frame is marked in its
+// record's flags word (errno << 8) so that the --out copy, written after us, leaves it out.
+//
+// --offload passthrough|auto: the socket takes PACKET_VNET_HDR, so every message starts with a
+// struct virtio_net_hdr. A record the NIC flagged WIRE_FLAG_VNET_HDR carries its own (a large
+// send or checksum request passed through, assembly/passthrough.ts); any other frame gets a
+// zeroed one as a separate iovec (no offload asked).
 
 #define _GNU_SOURCE
 #include <node_api.h>
 
 #include <errno.h>
+#include <linux/ethtool.h>
 #include <linux/futex.h>
+#include <linux/sockios.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
 #include <net/if.h>
@@ -58,6 +66,10 @@
 #define SPIN_TURNS 2000
 #define SLEEP_TIMEOUT_NS 2000000L
 #define BACKPRESSURE_WAIT_MS 1
+// The wire record's flags word (assembly/passthrough.ts): the frame is preceded by its
+// virtio_net_hdr. Refusals are marked above bit 8, so the flag survives.
+#define WIRE_FLAG_VNET_HDR 1u
+#define VNET_HDR_LEN 10
 
 typedef struct {
   _Atomic uint64_t sent, bytes, oversize, down, gone, other, backpressure, syscalls, sleeps;
@@ -73,6 +85,7 @@ typedef struct {
   _Atomic uint32_t *sleeping;  // 1 while the pump is about to wait
   _Atomic uint32_t *bell;      // bumped by the device before kick()
   int fd;
+  int vnet_hdr;                // PACKET_VNET_HDR: every message starts with a virtio_net_hdr
   pthread_t thread;
   int thread_started;
   _Atomic int finishing;       // host: the producer is done; drain what is published, then exit
@@ -89,10 +102,16 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
 
 typedef struct {
   struct mmsghdr msgs[BATCH_MAX];
-  struct iovec iov[BATCH_MAX];
+  struct iovec iov[2 * BATCH_MAX];
+  uint8_t *rec[BATCH_MAX];      // message i's wire record
+  uint32_t frame_len[BATCH_MAX];  // its frame bytes (no virtio_net_hdr)
   uint32_t end[BATCH_MAX];  // the tail value just past message i (wraps included)
   int n;
 } batch;
+
+// With PACKET_VNET_HDR every message needs a header: an emulated frame gets this one (no
+// offload asked: the kernel sends it as it is, virtio_net_hdr_to_skb).
+static const uint8_t NO_OFFLOAD_HDR[VNET_HDR_LEN];
 
 /** Collects up to BATCH_MAX published records from `tail` (stops at `head`). */
 static void collect(pump *p, uint32_t tail, uint32_t head, batch *b) {
@@ -106,11 +125,21 @@ static void collect(pump *p, uint32_t tail, uint32_t head, batch *b) {
       tail += p->wire_bytes - pos;
       continue;
     }
-    b->iov[b->n].iov_base = rec + WIRE_RECORD_HEADER;
-    b->iov[b->n].iov_len = len;
+    uint32_t flags;
+    memcpy(&flags, rec + 4, 4);
+    struct iovec *iov = &b->iov[2 * b->n];
+    size_t niov = 0;
+    if (p->vnet_hdr && !(flags & WIRE_FLAG_VNET_HDR)) {
+      iov[niov].iov_base = (void *)NO_OFFLOAD_HDR;
+      iov[niov++].iov_len = VNET_HDR_LEN;
+    }
+    iov[niov].iov_base = rec + WIRE_RECORD_HEADER;
+    iov[niov++].iov_len = len;
+    b->rec[b->n] = rec;
+    b->frame_len[b->n] = (flags & WIRE_FLAG_VNET_HDR) ? len - VNET_HDR_LEN : len;
     memset(&b->msgs[b->n], 0, sizeof b->msgs[b->n]);
-    b->msgs[b->n].msg_hdr.msg_iov = &b->iov[b->n];
-    b->msgs[b->n].msg_hdr.msg_iovlen = 1;
+    b->msgs[b->n].msg_hdr.msg_iov = iov;
+    b->msgs[b->n].msg_hdr.msg_iovlen = niov;
     tail += WIRE_RECORD_HEADER + ((len + 7u) & ~7u);
     b->end[b->n] = tail;
     b->n++;
@@ -138,9 +167,11 @@ static int count_refusal(pump *p, int err) {
 
 /** Marks a refused frame in its record's reserved word, so the --out copy (assembly/pcap_out.ts)
  *  leaves it out: the copy is what was sent. */
-static void mark_refused(struct iovec *iov, int err) {
-  uint32_t v = (uint32_t)err;
-  memcpy((uint8_t *)iov->iov_base - WIRE_RECORD_HEADER + 4, &v, 4);
+static void mark_refused(uint8_t *rec, int err) {
+  uint32_t flags;
+  memcpy(&flags, rec + 4, 4);
+  flags |= (uint32_t)err << 8;
+  memcpy(rec + 4, &flags, 4);
 }
 
 /** Sends (or accounts for) every frame of the batch; returns the tail past them. */
@@ -150,14 +181,14 @@ static uint32_t send_batch(pump *p, batch *b, uint32_t tail) {
     if (atomic_load(&p->iface_gone)) {
       // The device is gone: the rest of what is published can only be counted.
       atomic_fetch_add(&p->st.gone, (uint64_t)(b->n - i));
-      for (; i < b->n; i++) mark_refused(&b->iov[i], ENXIO);
+      for (; i < b->n; i++) mark_refused(b->rec[i], ENXIO);
       return b->end[b->n - 1];
     }
     atomic_fetch_add(&p->st.syscalls, 1);
     int r = sendmmsg(p->fd, &b->msgs[i], (unsigned)(b->n - i), 0);
     if (r > 0) {
       uint64_t bytes = 0;
-      for (int k = i; k < i + r; k++) bytes += b->iov[k].iov_len;
+      for (int k = i; k < i + r; k++) bytes += b->frame_len[k];
       atomic_fetch_add(&p->st.sent, (uint64_t)r);
       atomic_fetch_add(&p->st.bytes, bytes);
       i += r;
@@ -172,7 +203,7 @@ static uint32_t send_batch(pump *p, batch *b, uint32_t tail) {
       continue;
     }
     if (count_refusal(p, err)) atomic_store(&p->iface_gone, 1);
-    mark_refused(&b->iov[i], err);
+    mark_refused(b->rec[i], err);
     tail = b->end[i];
     i++;
   }
@@ -254,7 +285,7 @@ static int memory_of(napi_env env, napi_value arr, uint8_t **data, size_t *len) 
 }
 
 /** Opens the packet socket on `name`; on failure throws and returns -1. Also reads the MTU. */
-static int open_socket(napi_env env, const char *name, int *mtu) {
+static int open_socket(napi_env env, const char *name, int *mtu, int vnet_hdr) {
   unsigned ifindex = if_nametoindex(name);
   char msg[256];
   if (ifindex == 0) {
@@ -278,6 +309,14 @@ static int open_socket(napi_env env, const char *name, int *mtu) {
     return -1;
   }
   *mtu = ioctl(fd, SIOCGIFMTU, &ifr) == 0 ? ifr.ifr_mtu : 0;
+  int one = 1;
+  if (vnet_hdr && setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof one) < 0) {
+    int e = errno;
+    close(fd);
+    snprintf(msg, sizeof msg, "PACKET_VNET_HDR refused on %s: %s", name, strerror(e));
+    throw_errno(env, "EVNETHDR", msg);
+    return -1;
+  }
   struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = 0, .sll_ifindex = (int)ifindex};
   if (bind(fd, (struct sockaddr *)&sll, sizeof sll) < 0) {
     int e = errno;
@@ -322,6 +361,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   uint32_t wire_base = get_u32(env, argv[2], "wireBase", &ok), wire_bytes = get_u32(env, argv[2], "wireBytes", &ok);
   uint32_t head_at = get_u32(env, argv[2], "headAt", &ok), cursor_at = get_u32(env, argv[2], "cursorAt", &ok);
   uint32_t sleeping_at = get_u32(env, argv[2], "sleepingAt", &ok), bell_at = get_u32(env, argv[2], "bellAt", &ok);
+  uint32_t vnet_hdr = get_u32(env, argv[2], "vnetHdr", &ok);
   // Everything the thread will touch must lie inside the memory: check once, here.
   if (!ok || wire_bytes == 0 || (wire_bytes & (wire_bytes - 1)) || (uint64_t)wire_base + wire_bytes > mem_len ||
       head_at + 4 > mem_len || cursor_at + 4 > mem_len || sleeping_at + 4 > mem_len || bell_at + 4 > mem_len ||
@@ -329,7 +369,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
     return throw_errno(env, "EINVAL", "layout outside the memory");
   }
   int mtu = 0;
-  int fd = open_socket(env, name, &mtu);
+  int fd = open_socket(env, name, &mtu, vnet_hdr != 0);
   if (fd < 0) return NULL;
   pump *p = calloc(1, sizeof *p);
   if (!p) {
@@ -345,6 +385,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   p->sleeping = (_Atomic uint32_t *)(mem + sleeping_at);
   p->bell = (_Atomic uint32_t *)(mem + bell_at);
   p->fd = fd;
+  p->vnet_hdr = vnet_hdr != 0;
   napi_value handle, out, v;
   if (napi_create_reference(env, argv[0], 1, &p->memory_ref) != napi_ok ||
       napi_create_external(env, p, pump_finalize, NULL, &handle) != napi_ok) {
@@ -431,12 +472,70 @@ static napi_value kick(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/** features(iface) -> { "tx-tcp-segmentation": true, ... }: the interface's offload features,
+ *  by the names `ethtool -k` prints (ETHTOOL_GSSET_INFO, ETHTOOL_GSTRINGS, ETHTOOL_GFEATURES). */
+static napi_value features(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out, v;
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  char name[IFNAMSIZ + 1];
+  size_t name_len;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], name, sizeof name, &name_len) != napi_ok || name_len >= IFNAMSIZ) {
+    return throw_errno(env, "EINVAL", "features(iface)");
+  }
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  if (fd < 0) return throw_errno(env, "ESOCKET", strerror(errno));
+  struct ifreq ifr;
+  memset(&ifr, 0, sizeof ifr);
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  struct { struct ethtool_sset_info hdr; uint32_t count; } sset = {.hdr = {.cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_FEATURES}};
+  ifr.ifr_data = (void *)&sset;
+  uint32_t n = ioctl(fd, SIOCETHTOOL, &ifr) == 0 && sset.hdr.sset_mask ? sset.count : 0;
+  uint32_t blocks = (n + 31) / 32;
+  struct ethtool_gstrings *strings = calloc(1, sizeof *strings + (size_t)n * ETH_GSTRING_LEN);
+  struct ethtool_gfeatures *feats = calloc(1, sizeof *feats + blocks * sizeof(struct ethtool_get_features_block));
+  int ok = n > 0 && strings && feats;
+  if (ok) {
+    strings->cmd = ETHTOOL_GSTRINGS;
+    strings->string_set = ETH_SS_FEATURES;
+    strings->len = n;
+    ifr.ifr_data = (void *)strings;
+    ok = ioctl(fd, SIOCETHTOOL, &ifr) == 0;
+  }
+  if (ok) {
+    feats->cmd = ETHTOOL_GFEATURES;
+    feats->size = blocks;
+    ifr.ifr_data = (void *)feats;
+    ok = ioctl(fd, SIOCETHTOOL, &ifr) == 0;
+  }
+  int e = errno;
+  close(fd);
+  if (!ok) {
+    free(strings);
+    free(feats);
+    return throw_errno(env, "EETHTOOL", n == 0 ? "no feature list (ETHTOOL_GSSET_INFO)" : strerror(e));
+  }
+  napi_create_object(env, &out);
+  for (uint32_t i = 0; i < n; i++) {
+    char fname[ETH_GSTRING_LEN + 1];
+    memcpy(fname, strings->data + (size_t)i * ETH_GSTRING_LEN, ETH_GSTRING_LEN);
+    fname[ETH_GSTRING_LEN] = 0;
+    if (!fname[0]) continue;
+    napi_get_boolean(env, (feats->features[i / 32].active >> (i % 32)) & 1, &v);
+    napi_set_named_property(env, out, fname, v);
+  }
+  free(strings);
+  free(feats);
+  return out;
+}
+
 NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"start", NULL, start, NULL, NULL, NULL, napi_default, NULL},
       {"stats", NULL, stats, NULL, NULL, NULL, napi_default, NULL},
       {"finish", NULL, finish, NULL, NULL, NULL, napi_default, NULL},
       {"kick", NULL, kick, NULL, NULL, NULL, napi_default, NULL},
+      {"features", NULL, features, NULL, NULL, NULL, napi_default, NULL},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return NULL;
   return exports;

@@ -14,6 +14,7 @@ import type { PaceSpec } from "./workers/pacer.js";
 import { checkBooks, jsonReport, textReport } from "./report.js";
 import { IfaceError } from "./wire/iface-pump.js";
 import { WireNativeMissing } from "./wire/native.js";
+import { OFFLOAD_MODES, OffloadMode } from "./wire/offload-mode.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -47,6 +48,10 @@ Options:
                      input had nanosecond timestamps)
   -i, --iface NAME   send the transmitted frames out of Linux interface NAME (AF_PACKET;
                      also --intf1 NAME, as tcpreplay spells it); needs CAP_NET_RAW
+  --offload MODE     with --iface: emulate (default: vnic segments and checksums, exactly as
+                     Linux GSO), passthrough (large sends and checksum requests go to the
+                     kernel as they are, with their virtio_net_hdr), auto (pass through what
+                     the interface's features offer, emulate the rest)
   --mtu N            largest IP packet on the wire, bytes (default 1500); longer frames are
                      dropped with reason "oversize"
   --copy MODE        ${COPY_MODES_HELP}
@@ -122,6 +127,7 @@ async function replayCommand(argv: string[]): Promise<number> {
       out: { type: "string" },
       iface: { type: "string", short: "i" },
       intf1: { type: "string" },
+      offload: { type: "string" },
       mtu: { type: "string" },
       copy: { type: "string" },
       loop: { type: "string" },
@@ -181,6 +187,9 @@ async function replayCommand(argv: string[]): Promise<number> {
     guestResident: values["guest-resident"] ? 1 : 0,
   };
   const pace = parsePace(values);
+  const offload = (values.offload ?? "emulate") as OffloadMode;
+  if (!OFFLOAD_MODES.includes(offload)) throw new UsageError(`--offload takes ${OFFLOAD_MODES.join(", ")}, not "${values.offload}"`);
+  if (values.offload && !(values.iface ?? values.intf1)) throw new UsageError("--offload needs --iface: only a kernel can take an operation passed through");
   if (values.iface && values.intf1 && values.iface !== values.intf1) throw new UsageError(`--iface ${values.iface} and --intf1 ${values.intf1} name two interfaces; give one`);
   const loops = intOption(values.loop, "--loop", 1, 0);
   let stopRequested = false;
@@ -192,6 +201,7 @@ async function replayCommand(argv: string[]): Promise<number> {
     capture: positionals[0],
     out: values.out,
     iface: values.iface ?? values.intf1,
+    offload,
     params,
     loops: loops === 0 ? 0xffffffff : loops,
     coalesce,

@@ -20,6 +20,7 @@ import type { ArenaFeeder } from "./arena-feeder.js";
 import { FrameDrainer, PcapBatchWriter, PcapDrainer } from "./wire-drain.js";
 import { MAX_RECORD } from "./capture/types.js";
 import { IfaceFacts, IfacePump } from "./wire/iface-pump.js";
+import type { OffloadMode } from "./wire/offload-mode.js";
 
 export const ARENA_RECORD_HEADER = 16;
 const STOP_GRACE_MS = 1000;
@@ -92,6 +93,8 @@ export interface RunOptions {
   stages?: Partial<Record<StageName, Partial<StageTask>>>;
   /** Every wire frame out of this Linux interface (--iface; the native pump, src/wire/iface-pump.ts). */
   iface?: string;
+  /** With iface: which operations the kernel does (src/wire/offload-mode.ts; default emulate). */
+  offload?: OffloadMode;
 }
 
 export interface RunResult {
@@ -254,7 +257,7 @@ export class Datapath {
 
     // Started before the stages, so a refused interface costs no threads. With --out too, the
     // capture writer follows the pump (gated), so the copy is what was sent.
-    const pump = opts.iface ? new IfacePump(this.core, opts.iface, !!opts.pcapOut) : undefined;
+    const pump = opts.iface ? new IfacePump(this.core, opts.iface, !!opts.pcapOut, opts.offload) : undefined;
     if (pump) stageOptions.device = { ...stageOptions.device, wirePump: true };
     const pool = new Piscina({
       filename: path.join(projectRoot(), "dist", "src", "workers", "stage.js"),

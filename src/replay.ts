@@ -11,6 +11,7 @@ import { ReplayFacts } from "./report.js";
 import { applyCoalesce, CoalesceSpec } from "./coalesce-options.js";
 import { readLatency } from "./latency.js";
 import type { PaceSpec } from "./workers/pacer.js";
+import type { OffloadMode } from "./wire/offload-mode.js";
 
 export const DEFAULT_PRELOAD_LIMIT = 1 << 30;
 /** Arena ring size for streamed replays. */
@@ -38,6 +39,8 @@ export interface ReplayOptions {
   onStart?: (dp: Datapath) => void;
   /** Send the wire's frames out of this Linux interface (--iface). */
   iface?: string;
+  /** With iface: --offload (src/wire/offload-mode.ts). */
+  offload?: OffloadMode;
 }
 
 /** Options that cannot work together with this capture (a usage error: exit 2). */
@@ -100,6 +103,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       sampler: opts.sampler,
       feeder,
       iface: opts.iface,
+      offload: opts.offload,
       stages: opts.pace ? { guest: { pace: opts.pace } } : undefined,
     });
   } finally {

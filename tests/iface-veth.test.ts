@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { readCaptureFile } from "../src/capture/index.js";
 import { countPcapRecords, createVethPair, inNs, PeerCapture, removeVethPair, VethPair, vethUnavailable } from "./helpers/veth.js";
+import { rxPackets } from "../src/wire/veth-pair.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const vnic = path.join(root, "bin", "vnic.js");
@@ -26,6 +27,16 @@ function frames(file: string): Buffer[] {
 /** IPv4 TCP frames (untagged Ethernet), as the kernel's GSO output holds besides ARP etc. */
 const isTcp4 = (f: Buffer) => f.readUInt16BE(12) === 0x0800 && f[23] === 6;
 
+/** An untagged IPv4 TCP/UDP frame with its L4 checksum field zeroed (others unchanged). */
+function withoutL4Checksum(f: Buffer): Buffer {
+  const c = Buffer.from(f);
+  if (c.readUInt16BE(12) !== 0x0800) return c;
+  const l4 = 14 + (c[14] & 15) * 4;
+  if (c[23] === 6) c.writeUInt16BE(0, l4 + 16);
+  if (c[23] === 17) c.writeUInt16BE(0, l4 + 6);
+  return c;
+}
+
 describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
   let pair: VethPair;
   let dir: string;
@@ -39,7 +50,8 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
   });
 
   /** One replay out of the tx end, captured on the rx end. */
-  async function sendAndCapture(name: string, args: string[], expectFrames?: number) {
+  async function sendAndCapture(name: string, args: string[], expectFrames?: number, via: VethPair = pair) {
+    const pair = via;
     const rx = path.join(dir, `${name}.rx.pcap`);
     const out = path.join(dir, `${name}.out.pcap`);
     const cap = await PeerCapture.start(pair, rx);
@@ -80,6 +92,57 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
     const got = rx.filter(isTcp4);
     expect(got.length).toBe(want.length);
     for (let i = 0; i < got.length; i++) if (!got[i].equals(want[i])) expect.fail(`segment ${i} differs from the kernel's`);
+  });
+
+  describe("--offload", () => {
+    let bare: VethPair;
+    beforeAll(() => {
+      // No TSO and no checksum offload on the sending veth: the kernel segments and checksums
+      // in software before the veth (validate_xmit_skb), so the peer sees the kernel's own
+      // segments. (A veth's "TSO" and tx checksumming never do either: with them on, the peer
+      // gets the super-packet, or unfinished checksums.)
+      bare = createVethPair();
+      const [cmd, ...rest] = inNs(bare.txNs, ["ethtool", "-K", bare.tx, "tso", "off", "tx", "off"]);
+      const r = spawnSync(cmd, rest, { encoding: "utf8" });
+      expect(r.status).toBe(0);
+    });
+    afterAll(() => {
+      if (bare) removeVethPair(bare);
+    });
+
+    it.skipIf(!existsSync(gso))("passthrough hands the large sends to the kernel: the peer gets exactly the kernel's own TCP segments", async () => {
+      const want = frames(path.join(gso, "v4-64k.out.pcap")).filter(isTcp4);
+      // Slowly: each large send becomes ~45 frames at once on the peer's backlog (netdev_max_backlog).
+      const { j, rx, out } = await sendAndCapture("v4-64k-pass", [path.join(gso, "v4-64k.in.pcap"), "--offload", "passthrough", "--pps", "300"], want.length, bare);
+      expect(j.books.balanced).toBe(true);
+      expect(j.iface.offload.operations.passedLargeSends).toBeGreaterThan(0);
+      expect(j.iface.offload.operations.emulatedSegments).toBe(0);
+      expect(out.length).toBe(j.iface.sent); // the copy holds what was handed over: the super-packets
+      expect(out.some((f) => f.length > 1514)).toBe(true);
+      const got = rx.filter(isTcp4);
+      expect(got.length).toBe(want.length);
+      for (let i = 0; i < got.length; i++) if (!got[i].equals(want[i])) expect.fail(`segment ${i} differs from the kernel's`);
+    });
+
+    it.skipIf(!existsSync(gso))("auto passes through what the interface offers: nothing on the bare veth (all emulated), large sends on a default one", async () => {
+      const input = path.join(gso, "v4-64k.in.pcap");
+      const a = await sendAndCapture("v4-64k-auto-bare", [input, "--offload", "auto", "--pps", "300"], undefined, bare);
+      expect(a.j.iface.offload.passedThrough).toEqual([]);
+      expect(a.j.iface.offload.operations.passedLargeSends).toBe(0);
+      expect(a.rx.filter(isTcp4).length).toBe(frames(path.join(gso, "v4-64k.out.pcap")).filter(isTcp4).length);
+      const b = await sendAndCapture("v4-64k-auto-default", [input, "--offload", "auto", "--pps", "300"]);
+      expect(b.j.iface.offload.passedThrough).toEqual(expect.arrayContaining(["TCPv4 large sends", "IPv4 checksums"]));
+      expect(b.j.iface.offload.operations.passedLargeSends).toBeGreaterThan(0);
+      expect(b.rx.length).toBe(b.out.length); // a veth delivers the super-packets as they are
+      // Only the L4 checksum may differ: passed through, it is left to hardware a veth does not have.
+      for (let i = 0; i < b.rx.length; i++) if (!withoutL4Checksum(b.rx[i]).equals(withoutL4Checksum(b.out[i]))) expect.fail(`frame ${i} differs beyond its checksum`);
+    });
+
+    it("--offload without --iface is a usage error", () => {
+      const r = spawnSync(process.execPath, [vnic, "replay", path.join(captures, "udp-64.pcap"), "--offload", "passthrough"], { encoding: "utf8" });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe("vnic: --offload needs --iface: only a kernel can take an operation passed through\n");
+    });
   });
 
   it("frames longer than the interface's MTU are refused as oversize, left out of --out, and the books balance", async () => {
@@ -124,7 +187,9 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
       child.stdout.on("data", (d) => (stdout += d));
       child.stderr.on("data", (d) => (stderr += d));
       const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-      await new Promise((r) => setTimeout(r, 1500));
+      // Delete it once frames are arriving (however long start-up takes on a loaded machine).
+      const t0 = Date.now();
+      while (rxPackets(doomed) < 1000 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
       spawnSync("ip", ["-n", doomed.txNs, "link", "del", doomed.tx]);
       const timeout = setTimeout(() => child.kill("SIGKILL"), 20_000);
       const code = await exited;

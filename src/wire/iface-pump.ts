@@ -9,12 +9,20 @@
 
 import type { Core } from "../core.js";
 import { loadWireNative, PumpStats, WireNative } from "./native.js";
+import { OffloadMode, passBits, passedOperations } from "./offload-mode.js";
 
 /** What the interface did with the run's wire frames (the report's `iface` key). */
 export interface IfaceFacts {
   name: string;
   backend: "af_packet";
   mtu: number;
+  /** --offload, and the operations it passed through to the kernel on this interface. */
+  offload: {
+    mode: OffloadMode;
+    passedThrough: string[];
+    /** Operations by mode: handed to the kernel, or done by vnic (segments made, checksums computed). */
+    operations: { passedLargeSends: number; passedChecksums: number; emulatedSegments: number; emulatedChecksums: number };
+  };
   sent: number;
   bytes: number;
   refused: { oversize: number; down: number; gone: number; other: number; otherErrno: number };
@@ -40,10 +48,19 @@ export class IfacePump {
   private readonly mtu: number;
   private lastSeen = 0;
   private finished?: PumpStats;
+  private readonly passed: string[];
 
-  constructor(core: Core, readonly name: string, gated: boolean) {
+  constructor(private readonly core: Core, readonly name: string, gated: boolean, readonly offload: OffloadMode = "emulate") {
     this.native = loadWireNative();
     core.setParam("wireGate", gated ? 1 : 0);
+    let bits = 0;
+    try {
+      bits = passBits(offload, core, this.native, name);
+    } catch (e) {
+      throw new IfaceError(`--offload auto: cannot read the features of ${name}: ${(e as Error).message}`);
+    }
+    core.setParam("offloadPass", bits);
+    this.passed = passedOperations(bits, core);
     const pump = core.constant("STATE_WIRE_PUMP");
     const layout = {
       wireBase: core.constant("wireBase"),
@@ -52,6 +69,7 @@ export class IfacePump {
       cursorAt: gated ? pump : core.constant("STATE_WIRE_CONSUMER"),
       sleepingAt: pump + 4,
       bellAt: core.constant("STATE_WIRE_PUMP_BELL"),
+      vnetHdr: offload === "emulate" ? 0 : 1,
     };
     try {
       const started = this.native.start(new Uint8Array(core.memory.buffer), name, layout);
@@ -86,10 +104,16 @@ export class IfacePump {
 
   facts(): IfaceFacts {
     const s = this.finished ?? this.native.stats(this.handle);
+    const c = (name: string) => Number(this.core.counter(name));
     return {
       name: this.name,
       backend: "af_packet",
       mtu: this.mtu,
+      offload: {
+        mode: this.offload,
+        passedThrough: this.passed,
+        operations: { passedLargeSends: c("passedLso"), passedChecksums: c("passedCsum"), emulatedSegments: c("segments"), emulatedChecksums: c("csumCompleted") },
+      },
       sent: s.sent,
       bytes: s.bytes,
       refused: { oversize: s.oversize, down: s.down, gone: s.gone, other: s.other, otherErrno: s.otherErrno },
@@ -118,7 +142,10 @@ export function ifaceTextLine(f: IfaceFacts): string {
   const reasons = [["oversize", r.oversize], ["interface down", r.down], ["interface gone", r.gone], [`other (errno ${r.otherErrno})`, r.other]]
     .filter(([, v]) => (v as number) > 0)
     .map(([k, v]) => `${k} ${v}`);
-  return `Interface ${f.name} (${f.backend}, MTU ${f.mtu}): ${f.sent} frames (${f.bytes} bytes) sent, refused ${ifaceRefused(f)}` +
+  const o = f.offload.operations;
+  const offload = f.offload.mode === "emulate" ? "" : `; --offload ${f.offload.mode}: ${f.offload.passedThrough.length ? f.offload.passedThrough.join(", ") + " to the kernel" : "nothing to pass through"}` +
+    ` (passed ${o.passedLargeSends} large sends, ${o.passedChecksums} checksums; emulated ${o.emulatedSegments} segments, ${o.emulatedChecksums} checksums)`;
+  return `Interface ${f.name} (${f.backend}, MTU ${f.mtu}${offload}): ${f.sent} frames (${f.bytes} bytes) sent, refused ${ifaceRefused(f)}` +
     (reasons.length ? ` (${reasons.join(", ")})` : "") +
     `; ${f.backpressureRetries} backpressure retries, ${f.syscalls} sendmmsg calls` +
     (f.gone ? `; the interface went away during the run` : "");

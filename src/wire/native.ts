@@ -11,6 +11,8 @@ export interface PumpLayout {
   cursorAt: number;
   sleepingAt: number;
   bellAt: number;
+  /** 1: PACKET_VNET_HDR (every message starts with a virtio_net_hdr: --offload passthrough|auto). */
+  vnetHdr: number;
 }
 
 export interface PumpStats {
@@ -32,6 +34,8 @@ export interface WireNative {
   stats(handle: object): PumpStats;
   finish(handle: object): void;
   kick(memory: Uint8Array, bellAt: number): void;
+  /** The interface's offload features by `ethtool -k` name. */
+  features(iface: string): Record<string, boolean>;
 }
 
 /** The native module is not there: `message` is the one line to print. */

@@ -64,3 +64,10 @@ export function removeVethPair(pair: VethPair): void {
 export function inNs(ns: string, args: string[]): string[] {
   return ["ip", "netns", "exec", ns, ...args];
 }
+
+/** Packets the rx end has received so far (ip -s -j link). */
+export function rxPackets(pair: VethPair): number {
+  const r = spawnSync("ip", ["-n", pair.rxNs, "-s", "-j", "link", "show", "dev", pair.rx], { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`ip -s link show ${pair.rx}: ${r.stderr.trim()}`);
+  return Number(JSON.parse(r.stdout)[0].stats64.rx.packets);
+}
