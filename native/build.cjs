@@ -26,7 +26,7 @@ try {
 const cc = process.env.CC || "cc";
 fs.mkdirSync(path.dirname(out), { recursive: true });
 const args = ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter", "-fPIC", "-shared",
-  "-DNAPI_VERSION=8", "-I", include, "-o", out, path.join(here, "vnic_wire.c"), "-lpthread"];
+  "-DNAPI_VERSION=8", "-I", include, "-o", out, ...["vnic_wire.c", "pump_xdp.c", "af_xdp.c"].map((f) => path.join(here, f)), "-lpthread"];
 const r = spawnSync(cc, args, { stdio: ["ignore", "inherit", "inherit"] });
 if (r.error) skip(`no C compiler: ${cc}: ${r.error.code ?? r.error.message}`);
 if (r.status !== 0) skip(`${cc} failed with status ${r.status}`);

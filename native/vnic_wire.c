@@ -38,7 +38,7 @@
 // zeroed one as a separate iovec (no offload asked).
 
 #define _GNU_SOURCE
-#include <node_api.h>
+#include "pump.h"
 
 #include <errno.h>
 #include <linux/ethtool.h>
@@ -60,39 +60,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WIRE_RECORD_HEADER 16u
-#define WIRE_WRAP 0xffffffffu
-#define BATCH_MAX 64
-#define SPIN_TURNS 2000
-#define SLEEP_TIMEOUT_NS 2000000L
-#define BACKPRESSURE_WAIT_MS 1
-// The wire record's flags word (assembly/passthrough.ts): the frame is preceded by its
-// virtio_net_hdr. Refusals are marked above bit 8, so the flag survives.
-#define WIRE_FLAG_VNET_HDR 1u
-#define VNET_HDR_LEN 10
-
-typedef struct {
-  _Atomic uint64_t sent, bytes, oversize, down, gone, other, backpressure, syscalls, sleeps;
-  _Atomic int last_other_errno;
-} pump_stats;
-
-typedef struct {
-  uint8_t *mem;
-  size_t mem_len;
-  uint32_t wire_base, wire_bytes;
-  _Atomic uint32_t *head;      // producer's published head (free-running bytes)
-  _Atomic uint32_t *cursor;    // our progress: the wire tail, or the "sent" gate before --out
-  _Atomic uint32_t *sleeping;  // 1 while the pump is about to wait
-  _Atomic uint32_t *bell;      // bumped by the device before kick()
-  int fd;
-  int vnet_hdr;                // PACKET_VNET_HDR: every message starts with a virtio_net_hdr
-  pthread_t thread;
-  int thread_started;
-  _Atomic int finishing;       // host: the producer is done; drain what is published, then exit
-  _Atomic int iface_gone;
-  pump_stats st;
-  napi_ref memory_ref;
-} pump;
 
 // ---- the pump thread ----
 
@@ -100,21 +67,10 @@ static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct tim
   return syscall(SYS_futex, (uint32_t *)addr, op, val, timeout, NULL, 0);
 }
 
-typedef struct {
-  struct mmsghdr msgs[BATCH_MAX];
-  struct iovec iov[2 * BATCH_MAX];
-  uint8_t *rec[BATCH_MAX];      // message i's wire record
-  uint32_t frame_len[BATCH_MAX];  // its frame bytes (no virtio_net_hdr)
-  uint32_t end[BATCH_MAX];  // the tail value just past message i (wraps included)
-  int n;
-} batch;
-
-// With PACKET_VNET_HDR every message needs a header: an emulated frame gets this one (no
-// offload asked: the kernel sends it as it is, virtio_net_hdr_to_skb).
 static const uint8_t NO_OFFLOAD_HDR[VNET_HDR_LEN];
 
 /** Collects up to BATCH_MAX published records from `tail` (stops at `head`). */
-static void collect(pump *p, uint32_t tail, uint32_t head, batch *b) {
+void collect(pump *p, uint32_t tail, uint32_t head, batch *b) {
   b->n = 0;
   while (tail != head && b->n < BATCH_MAX) {
     uint32_t pos = tail & (p->wire_bytes - 1);
@@ -152,7 +108,7 @@ static void wait_writable(pump *p) {
 }
 
 /** Counts one refused frame by its errno; returns 1 when the interface is gone. */
-static int count_refusal(pump *p, int err) {
+int count_refusal(pump *p, int err) {
   switch (err) {
     case EMSGSIZE: atomic_fetch_add(&p->st.oversize, 1); return 0;
     case ENETDOWN: atomic_fetch_add(&p->st.down, 1); return 0;
@@ -167,7 +123,7 @@ static int count_refusal(pump *p, int err) {
 
 /** Marks a refused frame in its record's reserved word, so the --out copy (assembly/pcap_out.ts)
  *  leaves it out: the copy is what was sent. */
-static void mark_refused(uint8_t *rec, int err) {
+void mark_refused(uint8_t *rec, int err) {
   uint32_t flags;
   memcpy(&flags, rec + 4, 4);
   flags |= (uint32_t)err << 8;
@@ -211,7 +167,7 @@ static uint32_t send_batch(pump *p, batch *b, uint32_t tail) {
 }
 
 /** Sleeps until kicked (or the safety timeout) unless something was published meanwhile. */
-static void sleep_on_bell(pump *p, uint32_t tail) {
+void sleep_on_bell(pump *p, uint32_t tail) {
   uint32_t seen = atomic_load(p->bell);
   atomic_store(p->sleeping, 1);
   if (atomic_load(p->head) == tail && !atomic_load(&p->finishing)) {
@@ -226,6 +182,11 @@ static void *pump_main(void *arg) {
   pump *p = arg;
   batch *b = malloc(sizeof *b);
   if (!b) return NULL;
+  if (p->xsk) {
+    pump_loop_xdp(p, b);
+    free(b);
+    return NULL;
+  }
   uint32_t tail = atomic_load(p->cursor);
   int idle = 0;
   for (;;) {
@@ -301,7 +262,7 @@ static int open_socket(napi_env env, const char *name, int *mtu, int vnet_hdr) {
   }
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%.15s", name);
   if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0 && !(ifr.ifr_flags & IFF_UP)) {
     close(fd);
     snprintf(msg, sizeof msg, "interface %s is down", name);
@@ -338,6 +299,7 @@ static void pump_finalize(napi_env env, void *data, void *hint) {
     pthread_join(p->thread, NULL);
   }
   if (p->fd >= 0) close(p->fd);
+  xsk_close(p->xsk);
   if (p->memory_ref) napi_delete_reference(env, p->memory_ref);
   free(p);
 }
@@ -362,6 +324,7 @@ static napi_value start(napi_env env, napi_callback_info info) {
   uint32_t head_at = get_u32(env, argv[2], "headAt", &ok), cursor_at = get_u32(env, argv[2], "cursorAt", &ok);
   uint32_t sleeping_at = get_u32(env, argv[2], "sleepingAt", &ok), bell_at = get_u32(env, argv[2], "bellAt", &ok);
   uint32_t vnet_hdr = get_u32(env, argv[2], "vnetHdr", &ok);
+  uint32_t use_xdp = get_u32(env, argv[2], "afXdp", &ok);
   // Everything the thread will touch must lie inside the memory: check once, here.
   if (!ok || wire_bytes == 0 || (wire_bytes & (wire_bytes - 1)) || (uint64_t)wire_base + wire_bytes > mem_len ||
       head_at + 4 > mem_len || cursor_at + 4 > mem_len || sleeping_at + 4 > mem_len || bell_at + 4 > mem_len ||
@@ -386,6 +349,19 @@ static napi_value start(napi_env env, napi_callback_info info) {
   p->bell = (_Atomic uint32_t *)(mem + bell_at);
   p->fd = fd;
   p->vnet_hdr = vnet_hdr != 0;
+  if (use_xdp) {
+    // AF_XDP: the packet socket above stays open only for the checks it made (and is unused).
+    int e = 0;
+    char why[400];
+    p->xsk = xsk_open(mem, mem_len, if_nametoindex(name), &e, why, sizeof why);
+    if (!p->xsk) {
+      close(fd);
+      free(p);
+      return throw_errno(env, e == ENOMEM || e == ENOBUFS || e == EPERM ? "EMEMLOCK" : "EXDP", why);
+    }
+    uint32_t by_mtu = (uint32_t)mtu + 18;  // ETH_HLEN + one VLAN tag, as packet_snd allows
+    p->max_frame = xsk_max_frame(p->xsk) < by_mtu ? xsk_max_frame(p->xsk) : by_mtu;
+  }
   napi_value handle, out, v;
   if (napi_create_reference(env, argv[0], 1, &p->memory_ref) != napi_ok ||
       napi_create_external(env, p, pump_finalize, NULL, &handle) != napi_ok) {
@@ -400,6 +376,8 @@ static napi_value start(napi_env env, napi_callback_info info) {
   CHECK(napi_set_named_property(env, out, "handle", handle));
   CHECK(napi_create_int32(env, mtu, &v));
   CHECK(napi_set_named_property(env, out, "mtu", v));
+  CHECK(napi_get_boolean(env, p->xsk && xsk_multibuffer(p->xsk), &v));
+  CHECK(napi_set_named_property(env, out, "multiBuffer", v));
   return out;
 }
 
@@ -453,6 +431,8 @@ static napi_value finish(napi_env env, napi_callback_info info) {
   }
   if (p->fd >= 0) close(p->fd);
   p->fd = -1;
+  xsk_close(p->xsk);
+  p->xsk = NULL;
   return NULL;
 }
 
@@ -487,7 +467,7 @@ static napi_value features(napi_env env, napi_callback_info info) {
   if (fd < 0) return throw_errno(env, "ESOCKET", strerror(errno));
   struct ifreq ifr;
   memset(&ifr, 0, sizeof ifr);
-  snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+  snprintf(ifr.ifr_name, IFNAMSIZ, "%.15s", name);
   struct { struct ethtool_sset_info hdr; uint32_t count; } sset = {.hdr = {.cmd = ETHTOOL_GSSET_INFO, .sset_mask = 1ULL << ETH_SS_FEATURES}};
   ifr.ifr_data = (void *)&sset;
   uint32_t n = ioctl(fd, SIOCETHTOOL, &ifr) == 0 && sset.hdr.sset_mask ? sset.count : 0;

@@ -12,7 +12,7 @@ import { replay, DEFAULT_PRELOAD_LIMIT, ReplayOptionError } from "./replay.js";
 import { clearProgress, combineSamplers, progressSampler } from "./progress.js";
 import type { PaceSpec } from "./workers/pacer.js";
 import { checkBooks, jsonReport, textReport } from "./report.js";
-import { IfaceError } from "./wire/iface-pump.js";
+import { IfaceError, WIRE_CHOICES, WireChoice } from "./wire/iface-pump.js";
 import { WireNativeMissing } from "./wire/native.js";
 import { OFFLOAD_MODES, OffloadMode } from "./wire/offload-mode.js";
 
@@ -48,6 +48,8 @@ Options:
                      input had nanosecond timestamps)
   -i, --iface NAME   send the transmitted frames out of Linux interface NAME (AF_PACKET;
                      also --intf1 NAME, as tcpreplay spells it); needs CAP_NET_RAW
+  --wire BACKEND     with --iface: auto (default: AF_XDP when it works, else AF_PACKET; the
+                     report says which and why), af_xdp, af_packet
   --offload MODE     with --iface: emulate (default: vnic segments and checksums, exactly as
                      Linux GSO), passthrough (large sends and checksum requests go to the
                      kernel as they are, with their virtio_net_hdr), auto (pass through what
@@ -128,6 +130,7 @@ async function replayCommand(argv: string[]): Promise<number> {
       iface: { type: "string", short: "i" },
       intf1: { type: "string" },
       offload: { type: "string" },
+      wire: { type: "string" },
       mtu: { type: "string" },
       copy: { type: "string" },
       loop: { type: "string" },
@@ -190,6 +193,9 @@ async function replayCommand(argv: string[]): Promise<number> {
   const offload = (values.offload ?? "emulate") as OffloadMode;
   if (!OFFLOAD_MODES.includes(offload)) throw new UsageError(`--offload takes ${OFFLOAD_MODES.join(", ")}, not "${values.offload}"`);
   if (values.offload && !(values.iface ?? values.intf1)) throw new UsageError("--offload needs --iface: only a kernel can take an operation passed through");
+  const wire = (values.wire ?? "auto") as WireChoice;
+  if (!WIRE_CHOICES.includes(wire)) throw new UsageError(`--wire takes ${WIRE_CHOICES.join(", ")}, not "${values.wire}"`);
+  if (values.wire && !(values.iface ?? values.intf1)) throw new UsageError("--wire needs --iface");
   if (values.iface && values.intf1 && values.iface !== values.intf1) throw new UsageError(`--iface ${values.iface} and --intf1 ${values.intf1} name two interfaces; give one`);
   const loops = intOption(values.loop, "--loop", 1, 0);
   let stopRequested = false;
@@ -202,6 +208,7 @@ async function replayCommand(argv: string[]): Promise<number> {
     out: values.out,
     iface: values.iface ?? values.intf1,
     offload,
+    wire,
     params,
     loops: loops === 0 ? 0xffffffff : loops,
     coalesce,

@@ -19,7 +19,7 @@ import { STOP_DRAIN, STOP_NOW } from "./stop.js";
 import type { ArenaFeeder } from "./arena-feeder.js";
 import { FrameDrainer, PcapBatchWriter, PcapDrainer } from "./wire-drain.js";
 import { MAX_RECORD } from "./capture/types.js";
-import { IfaceFacts, IfacePump } from "./wire/iface-pump.js";
+import { IfaceFacts, IfacePump, WireChoice } from "./wire/iface-pump.js";
 import type { OffloadMode } from "./wire/offload-mode.js";
 
 export const ARENA_RECORD_HEADER = 16;
@@ -95,6 +95,8 @@ export interface RunOptions {
   iface?: string;
   /** With iface: which operations the kernel does (src/wire/offload-mode.ts; default emulate). */
   offload?: OffloadMode;
+  /** With iface: --wire (auto: the fastest backend that works). */
+  wire?: WireChoice;
 }
 
 export interface RunResult {
@@ -257,7 +259,7 @@ export class Datapath {
 
     // Started before the stages, so a refused interface costs no threads. With --out too, the
     // capture writer follows the pump (gated), so the copy is what was sent.
-    const pump = opts.iface ? new IfacePump(this.core, opts.iface, !!opts.pcapOut, opts.offload) : undefined;
+    const pump = opts.iface ? new IfacePump(this.core, opts.iface, !!opts.pcapOut, opts.offload, opts.wire) : undefined;
     if (pump) stageOptions.device = { ...stageOptions.device, wirePump: true };
     const pool = new Piscina({
       filename: path.join(projectRoot(), "dist", "src", "workers", "stage.js"),

@@ -12,6 +12,7 @@ import { applyCoalesce, CoalesceSpec } from "./coalesce-options.js";
 import { readLatency } from "./latency.js";
 import type { PaceSpec } from "./workers/pacer.js";
 import type { OffloadMode } from "./wire/offload-mode.js";
+import type { WireChoice } from "./wire/iface-pump.js";
 
 export const DEFAULT_PRELOAD_LIMIT = 1 << 30;
 /** Arena ring size for streamed replays. */
@@ -41,6 +42,8 @@ export interface ReplayOptions {
   iface?: string;
   /** With iface: --offload (src/wire/offload-mode.ts). */
   offload?: OffloadMode;
+  /** With iface: --wire auto|af_xdp|af_packet. */
+  wire?: WireChoice;
 }
 
 /** Options that cannot work together with this capture (a usage error: exit 2). */
@@ -104,6 +107,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       feeder,
       iface: opts.iface,
       offload: opts.offload,
+      wire: opts.wire,
       stages: opts.pace ? { guest: { pace: opts.pace } } : undefined,
     });
   } finally {

@@ -69,15 +69,17 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
     }
   }
 
-  it.each([
+  const copyCases = [
     ["imix", "headers"],
     ["imix", "l3:10"],
     ["imix", "fixed:64"],
     ["udp-mix-vlan", "full"],
     ["udp-1514", "none"],
-  ])("%s with --copy %s arrives byte-identical and in order to the run's --out", async (capture, copy) => {
-    const { j, rx, out } = await sendAndCapture(`${capture}-${copy}`, [path.join(captures, `${capture}.pcap`), "--copy", copy, "--pps", "50000"]);
+  ];
+  it.each(["af_packet", "af_xdp"].flatMap((wire) => copyCases.map(([capture, copy]) => [wire, capture, copy])))("--wire %s: %s with --copy %s arrives byte-identical and in order to the run's --out", async (wire, capture, copy) => {
+    const { j, rx, out } = await sendAndCapture(`${wire}-${capture}-${copy}`, [path.join(captures, `${capture}.pcap`), "--wire", wire, "--copy", copy, "--pps", "50000"]);
     expect(j.books.balanced).toBe(true);
+    expect(j.iface.backend).toBe(wire);
     expect(j.iface.sent).toBe(j.wire.frames);
     expect(j.iface.sent).toBeGreaterThan(0);
     expect(out.length).toBe(j.iface.sent);
@@ -85,9 +87,10 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
     for (let i = 0; i < rx.length; i++) if (!rx[i].equals(out[i])) expect.fail(`frame ${i} differs`);
   });
 
-  it.skipIf(!existsSync(gso))("a host-side TSO capture (v4-64k.in.pcap) arrives as exactly the kernel's TCP segments (--offload emulate)", async () => {
+  it.skipIf(!existsSync(gso)).each(["af_packet", "af_xdp"])("--wire %s: a host-side TSO capture (v4-64k.in.pcap) arrives as exactly the kernel's TCP segments (--offload emulate)", async (wire) => {
     const want = frames(path.join(gso, "v4-64k.out.pcap")).filter(isTcp4);
-    const { j, rx } = await sendAndCapture("v4-64k", [path.join(gso, "v4-64k.in.pcap"), "--mtu", "1500", "--pps", "20000"]);
+    const { j, rx } = await sendAndCapture(`v4-64k-${wire}`, [path.join(gso, "v4-64k.in.pcap"), "--wire", wire, "--mtu", "1500", "--pps", "20000"]);
+    expect(j.iface.backend).toBe(wire);
     expect(j.books.balanced).toBe(true);
     const got = rx.filter(isTcp4);
     expect(got.length).toBe(want.length);
@@ -138,6 +141,20 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
       for (let i = 0; i < b.rx.length; i++) if (!withoutL4Checksum(b.rx[i]).equals(withoutL4Checksum(b.out[i]))) expect.fail(`frame ${i} differs beyond its checksum`);
     });
 
+    it("--offload passthrough with --wire af_xdp: one line (AF_XDP carries no virtio_net_hdr)", () => {
+      const [cmd, ...rest] = inNs(bare.txNs, [process.execPath, vnic, "replay", path.join(captures, "udp-64.pcap"), "--iface", bare.tx, "--wire", "af_xdp", "--offload", "passthrough"]);
+      const r = spawnSync(cmd, rest, { encoding: "utf8" });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toBe("vnic: --offload passthrough needs --wire af_packet (AF_XDP has no virtio_net_hdr to hand over)\n");
+    });
+
+    it("--wire auto picks AF_XDP when it works (and says so)", async () => {
+      const { j } = await sendAndCapture("auto-wire", [path.join(captures, "udp-64.pcap"), "--limit", "100"], 100, bare);
+      expect(j.iface.backend).toBe("af_xdp");
+      expect(j.iface.fallback).toBe("");
+      expect(j.iface.sent).toBe(100);
+    });
+
     it("--offload without --iface is a usage error", () => {
       const r = spawnSync(process.execPath, [vnic, "replay", path.join(captures, "udp-64.pcap"), "--offload", "passthrough"], { encoding: "utf8" });
       expect(r.status).toBe(2);
@@ -145,12 +162,12 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
     });
   });
 
-  it("frames longer than the interface's MTU are refused as oversize, left out of --out, and the books balance", async () => {
+  it.each(["af_packet", "af_xdp"])("--wire %s: frames longer than the interface's MTU are refused as oversize, left out of --out, and the books balance", async (wire) => {
     // --mtu 9000 lets 1514-byte frames through vnic; a veth at MTU 1000 refuses them (EMSGSIZE).
     const small = createVethPair(1000);
     try {
       const out = path.join(dir, "oversize.out.pcap");
-      const [cmd, ...rest] = inNs(small.txNs, [process.execPath, vnic, "replay", path.join(captures, "imix.pcap"), "--mtu", "9000", "--iface", small.tx, "--out", out, "--json"]);
+      const [cmd, ...rest] = inNs(small.txNs, [process.execPath, vnic, "replay", path.join(captures, "imix.pcap"), "--mtu", "9000", "--wire", wire, "--iface", small.tx, "--out", out, "--json"]);
       const r = spawnSync(cmd, rest, { encoding: "utf8", timeout: 60_000 });
       expect(r.status).toBe(0);
       const j = JSON.parse(r.stdout);
@@ -177,10 +194,10 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
     expect(spanS).toBeGreaterThan((999 / pps) * 0.97);
   });
 
-  it("an interface deleted mid-run ends the run with one line, and the books still balance", async () => {
+  it.each(["af_packet", "af_xdp"])("--wire %s: an interface deleted mid-run ends the run with one line, and the books still balance", async (wire) => {
     const doomed = createVethPair();
     try {
-      const [cmd, ...rest] = inNs(doomed.txNs, [process.execPath, vnic, "replay", path.join(captures, "udp-64.pcap"), "--loop", "0", "--pps", "20000", "--iface", doomed.tx, "--json"]);
+      const [cmd, ...rest] = inNs(doomed.txNs, [process.execPath, vnic, "replay", path.join(captures, "udp-64.pcap"), "--loop", "0", "--pps", "20000", "--wire", wire, "--iface", doomed.tx, "--json"]);
       const child = spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"] });
       let stdout = "";
       let stderr = "";

@@ -14,7 +14,11 @@ import { OffloadMode, passBits, passedOperations } from "./offload-mode.js";
 /** What the interface did with the run's wire frames (the report's `iface` key). */
 export interface IfaceFacts {
   name: string;
-  backend: "af_packet";
+  backend: WireBackend;
+  /** --wire auto: why a faster backend was not used ("" when it was). */
+  fallback: string;
+  /** AF_XDP: frames longer than one UMEM chunk go as descriptor chains (XDP_USE_SG). */
+  multiBuffer: boolean;
   mtu: number;
   /** --offload, and the operations it passed through to the kernel on this interface. */
   offload: {
@@ -33,10 +37,16 @@ export interface IfaceFacts {
   gone: boolean;
 }
 
+export type WireBackend = "af_xdp" | "af_packet";
+export const WIRE_CHOICES = ["auto", "af_xdp", "af_packet"] as const;
+export type WireChoice = (typeof WIRE_CHOICES)[number];
+
 /** --iface cannot start: `message` is the one line to print. */
 export class IfaceError extends Error {}
 
 const OPEN_ERRORS: Record<string, (name: string, detail: string) => string> = {
+  EMEMLOCK: (name, detail) => `--wire af_xdp on ${name}: ${detail}`,
+  EXDP: (name, detail) => `--wire af_xdp on ${name}: ${detail}`,
   EPERM: () => "--iface needs CAP_NET_RAW to open a packet socket: run as root, or start vnic from a wrapper that holds the capability (e.g. capsh --caps or systemd-run -p AmbientCapabilities=CAP_NET_RAW); do not setcap the node binary itself",
   ENODEV: (name) => `--iface ${name}: no such interface (ip link lists them)`,
   ENETDOWN: (name) => `--iface ${name}: the interface is down (ip link set ${name} up)`,
@@ -46,11 +56,14 @@ export class IfacePump {
   private readonly native: WireNative;
   private readonly handle: object;
   private readonly mtu: number;
+  private readonly multiBuffer: boolean;
+  readonly backend: WireBackend;
+  private fallback = "";
   private lastSeen = 0;
   private finished?: PumpStats;
   private readonly passed: string[];
 
-  constructor(private readonly core: Core, readonly name: string, gated: boolean, readonly offload: OffloadMode = "emulate") {
+  constructor(private readonly core: Core, readonly name: string, gated: boolean, readonly offload: OffloadMode = "emulate", wire: WireChoice = "af_packet") {
     this.native = loadWireNative();
     core.setParam("wireGate", gated ? 1 : 0);
     let bits = 0;
@@ -70,16 +83,31 @@ export class IfacePump {
       sleepingAt: pump + 4,
       bellAt: core.constant("STATE_WIRE_PUMP_BELL"),
       vnetHdr: offload === "emulate" ? 0 : 1,
+      afXdp: 0,
     };
-    try {
-      const started = this.native.start(new Uint8Array(core.memory.buffer), name, layout);
-      this.handle = started.handle;
-      this.mtu = started.mtu;
-    } catch (e) {
-      const code = (e as { code?: string }).code ?? "";
-      const line = OPEN_ERRORS[code]?.(name, (e as Error).message) ?? `--iface ${name}: ${(e as Error).message}`;
-      throw new IfaceError(line);
+    if (wire === "af_xdp" && offload !== "emulate") throw new IfaceError(`--offload ${offload} needs --wire af_packet (AF_XDP has no virtio_net_hdr to hand over)`);
+    // auto: AF_XDP first (the fastest that works), AF_PACKET when it does not (the reason is reported).
+    const tries: WireBackend[] = wire === "auto" ? (offload === "emulate" ? ["af_xdp", "af_packet"] : ["af_packet"]) : [wire];
+    const memory = new Uint8Array(core.memory.buffer);
+    let started: ReturnType<WireNative["start"]> | undefined;
+    let backend: WireBackend = tries[0];
+    for (const b of tries) {
+      try {
+        backend = b;
+        started = this.native.start(memory, name, { ...layout, afXdp: b === "af_xdp" ? 1 : 0 });
+        break;
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? "";
+        const line = OPEN_ERRORS[code]?.(name, (e as Error).message) ?? `--iface ${name}: ${(e as Error).message}`;
+        const backendOnly = code === "EXDP" || code === "EMEMLOCK";
+        if (!backendOnly || b === tries[tries.length - 1]) throw new IfaceError(line);
+        this.fallback = line;
+      }
     }
+    this.handle = started!.handle;
+    this.mtu = started!.mtu;
+    this.multiBuffer = started!.multiBuffer;
+    this.backend = backend;
   }
 
   /** Frames the pump has handled since the last call (the main loop's progress). */
@@ -107,7 +135,9 @@ export class IfacePump {
     const c = (name: string) => Number(this.core.counter(name));
     return {
       name: this.name,
-      backend: "af_packet",
+      backend: this.backend,
+      fallback: this.fallback,
+      multiBuffer: this.multiBuffer,
       mtu: this.mtu,
       offload: {
         mode: this.offload,
@@ -145,8 +175,9 @@ export function ifaceTextLine(f: IfaceFacts): string {
   const o = f.offload.operations;
   const offload = f.offload.mode === "emulate" ? "" : `; --offload ${f.offload.mode}: ${f.offload.passedThrough.length ? f.offload.passedThrough.join(", ") + " to the kernel" : "nothing to pass through"}` +
     ` (passed ${o.passedLargeSends} large sends, ${o.passedChecksums} checksums; emulated ${o.emulatedSegments} segments, ${o.emulatedChecksums} checksums)`;
-  return `Interface ${f.name} (${f.backend}, MTU ${f.mtu}${offload}): ${f.sent} frames (${f.bytes} bytes) sent, refused ${ifaceRefused(f)}` +
+  const backend = f.backend + (f.multiBuffer ? " multi-buffer" : "") + (f.fallback ? ` (AF_XDP unavailable: ${f.fallback})` : "");
+  return `Interface ${f.name} (${backend}, MTU ${f.mtu}${offload}): ${f.sent} frames (${f.bytes} bytes) sent, refused ${ifaceRefused(f)}` +
     (reasons.length ? ` (${reasons.join(", ")})` : "") +
-    `; ${f.backpressureRetries} backpressure retries, ${f.syscalls} sendmmsg calls` +
+    `; ${f.backpressureRetries} backpressure retries, ${f.syscalls} ${f.backend === "af_xdp" ? "sendto kicks" : "sendmmsg calls"}` +
     (f.gone ? `; the interface went away during the run` : "");
 }

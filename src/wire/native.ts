@@ -13,6 +13,8 @@ export interface PumpLayout {
   bellAt: number;
   /** 1: PACKET_VNET_HDR (every message starts with a virtio_net_hdr: --offload passthrough|auto). */
   vnetHdr: number;
+  /** 1: the AF_XDP backend (the memory registered as UMEM); 0: AF_PACKET. */
+  afXdp: number;
 }
 
 export interface PumpStats {
@@ -30,7 +32,7 @@ export interface PumpStats {
 }
 
 export interface WireNative {
-  start(memory: Uint8Array, iface: string, layout: PumpLayout): { handle: object; mtu: number };
+  start(memory: Uint8Array, iface: string, layout: PumpLayout): { handle: object; mtu: number; multiBuffer: boolean };
   stats(handle: object): PumpStats;
   finish(handle: object): void;
   kick(memory: Uint8Array, bellAt: number): void;
