@@ -38,11 +38,14 @@ interface Sender {
   argv(pair: VethPair, capture: string, loops: number, limit?: number): string[];
 }
 
+const vnicSender = (wire: string): Sender => ({
+  name: `vnic --wire ${wire}`,
+  argv: (p, c, loops, limit) => [process.execPath, vnic, "replay", c, "--iface", p.tx, "--wire", wire, "--loop", String(loops), ...(limit ? ["--limit", String(limit)] : [])],
+});
+
 const senders: Sender[] = [
-  {
-    name: "vnic --wire af_packet",
-    argv: (p, c, loops, limit) => [process.execPath, vnic, "replay", c, "--iface", p.tx, "--loop", String(loops), ...(limit ? ["--limit", String(limit)] : [])],
-  },
+  vnicSender("af_xdp"),
+  vnicSender("af_packet"),
   {
     name: "tcpreplay --topspeed -K",
     argv: (p, c, loops, limit) => ["tcpreplay", "--topspeed", "-K", "-i", p.tx, "--loop", String(loops), ...(limit ? ["-L", String(limit)] : []), c],
@@ -147,7 +150,7 @@ async function tsoRow(pair: VethPair, peer: ReturnType<typeof parkInPeer>) {
   const input = path.join(gso, "v4-64k.in.pcap");
   const want = framesIn(path.join(gso, "v4-64k.out.pcap"));
   const t = await measure(pair, peer, ["tcpreplay", "--topspeed", "-i", pair.tx, input]);
-  const v = await measure(pair, peer, [process.execPath, vnic, "replay", input, "--iface", pair.tx]);
+  const v = await measure(pair, peer, [process.execPath, vnic, "replay", input, "--iface", pair.tx, "--pps", "20000"]);
   const lines = t.output.split("\n").map((l) => l.trim());
   const errors = lines.filter((l) => /Message too long/.test(l));
   const err = [...(errors.length ? [`${errors.length} × "${errors[0]}"`] : []), ...lines.filter((l) => /^(Failed|Successful) packets/.test(l))];
@@ -174,8 +177,9 @@ async function main() {
     console.log("|---|---|---:|---|---:|");
     for (const r of rows) console.log(`| ${r.capture} | ${r.sender} | ${Math.round(r.ppsMedian).toLocaleString("en")} | ${r.ppsAll.join(", ")} | ${r.cpuNsPerPacket.toFixed(0)} |`);
     for (const capture of ["udp-64.pcap", "imix.pcap", "udp-1514.pcap"]) {
-      const [v, t] = rows.filter((r) => r.capture === capture);
-      console.log(`${capture}: vnic / tcpreplay = ${(v.ppsMedian / t.ppsMedian).toFixed(2)}x`);
+      const row = rows.filter((r) => r.capture === capture);
+      const t = row[row.length - 1];
+      console.log(`${capture}: ` + row.slice(0, -1).map((v) => `${v.sender} / tcpreplay = ${(v.ppsMedian / t.ppsMedian).toFixed(2)}x`).join(", "));
     }
     console.log("\n" + (await tsoRow(pair, peer)));
     console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);

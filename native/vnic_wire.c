@@ -1,6 +1,9 @@
 // vnic's wire pump: a thread that drains the NIC model's wire ring (assembly/wire_sink.ts) out
-// of a Linux interface through an AF_PACKET socket. N-API only (node_api.h from the
-// node-api-headers package), no libpcap.
+// of a Linux interface, through an AF_PACKET socket (here) or AF_XDP (pump_xdp.c, af_xdp.c).
+// N-API only (node_api.h from the node-api-headers package), no libpcap.
+// Over 400 lines because it holds three things that share one struct and are short each: the
+// sleep/wake protocol, the AF_PACKET send loop, and the N-API glue (start/stats/finish/kick and
+// the interface's ethtool features).
 //
 // The wire ring lives in the shared WebAssembly.Memory. The host hands us a Uint8Array over it;
 // napi_get_typedarray_info gives its data pointer, which stays valid for the run because the
