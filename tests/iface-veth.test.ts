@@ -17,6 +17,8 @@ const captures = path.join(root, "captures");
 const gso = path.join(root, "..", "shared", "captures", "linux-gso");
 const unavailable = vethUnavailable();
 if (unavailable) console.log(`iface-veth: skipped: ${unavailable}`);
+const noEthtool = spawnSync("ethtool", ["--version"]).status !== 0;
+if (!unavailable && noEthtool) console.log("iface-veth: the --offload tests skipped: ethtool is not installed (apt-get install ethtool)");
 
 function frames(file: string): Buffer[] {
   const out: Buffer[] = [];
@@ -97,7 +99,7 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
     for (let i = 0; i < got.length; i++) if (!got[i].equals(want[i])) expect.fail(`segment ${i} differs from the kernel's`);
   });
 
-  describe("--offload", () => {
+  describe.skipIf(noEthtool)("--offload (needs ethtool)", () => {
     let bare: VethPair;
     beforeAll(() => {
       // No TSO and no checksum offload on the sending veth: the kernel segments and checksums
@@ -239,6 +241,15 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
 });
 
 describe("the native module's build", () => {
+  it("when it was not built, --iface says in one line what is missing and how to get it", () => {
+    const r = spawnSync(process.execPath, [vnic, "replay", path.join(captures, "udp-64.pcap"), "--iface", "lo"], {
+      encoding: "utf8",
+      env: { ...process.env, VNIC_WIRE_NODE: path.join(tmpdir(), `vnw-absent-${process.pid}.node`) },
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe("vnic: --iface needs a C compiler at install time: the native wire module (native/) is not built; install one (Debian: apt-get install gcc libc6-dev) and run `npm rebuild vnic-wire`\n");
+  });
+
   it("without a C compiler, the install script still succeeds and says in one line what is missing", () => {
     const r = spawnSync(process.execPath, [path.join(root, "native", "build.cjs")], {
       encoding: "utf8",
