@@ -8,6 +8,7 @@
 #include "pump.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -134,29 +135,29 @@ static int kick(pump *p, pending_queue *pq) {
 }
 
 void pump_loop_xdp(pump *p, batch *b) {
-  static __thread pending_queue pq;  // one pump thread per socket
-  memset(&pq, 0, sizeof pq);
+  pending_queue *queue = calloc(1, sizeof *queue);
+  if (!queue) return;
   uint8_t *frames[BATCH_MAX];
   uint32_t lens[BATCH_MAX];
   uint32_t next = atomic_load(p->cursor);
   int idle = 0;
   long long last_progress = now_ns();
   for (;;) {
-    uint32_t before = pq.tail;
-    retire(p, &pq);
-    if (pq.tail != before) last_progress = now_ns();
+    uint32_t before = queue->tail;
+    retire(p, queue);
+    if (queue->tail != before) last_progress = now_ns();
     uint32_t head = atomic_load(p->head);
     // Once the device is gone what the kernel held was abandoned (counted): nothing is queued.
     int queued = !atomic_load(&p->iface_gone) && xsk_outstanding(p->xsk) > 0;
     if (queued) {
-      kick(p, &pq);
+      kick(p, queue);
       if (now_ns() - last_progress > STUCK_NS) {
         atomic_store(&p->iface_gone, 1);
-        abandon(p, &pq, ETIMEDOUT);
+        abandon(p, queue, ETIMEDOUT);
       }
     }
     if (next == head) {
-      if (queued || pq.tail != pq.head) continue;
+      if (queued || queue->tail != queue->head) continue;
       if (atomic_load(&p->finishing) && atomic_load(p->head) == next) break;
       if (++idle < SPIN_TURNS) continue;
       idle = 0;
@@ -164,16 +165,17 @@ void pump_loop_xdp(pump *p, batch *b) {
       continue;
     }
     idle = 0;
-    if (queue_full(&pq)) continue;
+    if (queue_full(queue)) continue;
     collect(p, next, head, b);
     if (b->n == 0) {
-      push(&pq, NULL, head, 0, 1);  // only a wrap was left: it moves the cursor when its turn comes
+      push(queue, NULL, head, 0, 1);  // only a wrap was left: it moves the cursor when its turn comes
       next = head;
       continue;
     }
-    uint32_t reached = submit(p, b, next, &pq, frames, lens);
+    uint32_t reached = submit(p, b, next, queue, frames, lens);
     if (reached != next) last_progress = now_ns();
     next = reached;
-    if (!atomic_load(&p->iface_gone)) kick(p, &pq);
+    if (!atomic_load(&p->iface_gone)) kick(p, queue);
   }
+  free(queue);
 }

@@ -225,6 +225,27 @@ describe.skipIf(!!unavailable)("replay --iface into a veth pair", () => {
     }
   });
 
+  it("Ctrl-C while sending: frames in flight finish, the books balance, exit 130", async () => {
+    const [cmd, ...rest] = inNs(pair.txNs, [process.execPath, vnic, "replay", path.join(captures, "imix.pcap"), "--loop", "0", "--pps", "20000", "--iface", pair.tx, "--json"]);
+    const child = spawn(cmd, rest, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    const before = rxPackets(pair);
+    const t0 = Date.now();
+    while (rxPackets(pair) - before < 1000 && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 50));
+    // ip netns exec runs node itself (exec), so the signal reaches vnic.
+    child.kill("SIGINT");
+    const timeout = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const code = await exited;
+    clearTimeout(timeout);
+    expect(code).toBe(130);
+    const j = JSON.parse(stdout);
+    expect(j.books.balanced).toBe(true);
+    expect(j.iface.sent).toBe(j.wire.frames);
+    expect(rxPackets(pair) - before).toBeGreaterThanOrEqual(j.iface.sent);
+  });
+
   it("an unknown interface gets one line and exit 2", () => {
     const r = spawnSync(process.execPath, [vnic, "replay", path.join(captures, "udp-64.pcap"), "-i", "vnw-nonesuch"], { encoding: "utf8" });
     expect(r.status).toBe(2);
