@@ -38,7 +38,7 @@ typedef struct {
   pthread_t thread;
   int thread_started;
   _Atomic int finishing;       // host: the producer is done; drain what is published, then exit
-  _Atomic int iface_gone;
+  _Atomic int iface_gone;      // 0, or the errno that lost the interface (ENETDOWN, ENXIO, ...)
   pump_stats st;
   napi_ref memory_ref;
   xsk *xsk;                    // the AF_XDP backend, or NULL for AF_PACKET

@@ -87,9 +87,10 @@ static void abandon(pump *p, pending_queue *pq, int err) {
 static uint32_t submit(pump *p, batch *b, uint32_t next, pending_queue *pq, uint8_t **frames, uint32_t *lens) {
   int i = 0;
   while (i < b->n && !queue_full(pq)) {
-    if (atomic_load(&p->iface_gone)) {
-      count_refusal(p, ENXIO);
-      mark_refused(b->rec[i], ENXIO);
+    int lost = atomic_load(&p->iface_gone);
+    if (lost) {
+      count_refusal(p, lost);
+      mark_refused(b->rec[i], lost);
       push(pq, b->rec[i], b->end[i], 0, 1);
       next = b->end[i++];
       continue;
@@ -129,8 +130,8 @@ static int kick(pump *p, pending_queue *pq) {
   }
   // ENETDOWN/ENXIO: the device went away (xsk_notifier unbinds the socket); anything else is
   // counted as it comes. Frames still in the kernel's ring will not complete.
-  atomic_store(&p->iface_gone, 1);
-  abandon(p, pq, e == ENETDOWN ? ENXIO : e);
+  atomic_store(&p->iface_gone, e == ENODEV ? ENXIO : e);
+  abandon(p, pq, e == ENODEV ? ENXIO : e);
   return 1;
 }
 
@@ -152,7 +153,7 @@ void pump_loop_xdp(pump *p, batch *b) {
     if (queued) {
       kick(p, queue);
       if (now_ns() - last_progress > STUCK_NS) {
-        atomic_store(&p->iface_gone, 1);
+        atomic_store(&p->iface_gone, ETIMEDOUT);
         abandon(p, queue, ETIMEDOUT);
       }
     }

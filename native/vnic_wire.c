@@ -110,11 +110,11 @@ static void wait_writable(pump *p) {
   poll(&pfd, 1, BACKPRESSURE_WAIT_MS);
 }
 
-/** Counts one refused frame by its errno; returns 1 when the interface is gone. */
+/** Counts one refused frame by its errno; returns 1 when the interface is lost (down or gone). */
 int count_refusal(pump *p, int err) {
   switch (err) {
     case EMSGSIZE: atomic_fetch_add(&p->st.oversize, 1); return 0;
-    case ENETDOWN: atomic_fetch_add(&p->st.down, 1); return 0;
+    case ENETDOWN: atomic_fetch_add(&p->st.down, 1); return 1;
     case ENXIO:
     case ENODEV: atomic_fetch_add(&p->st.gone, 1); return 1;
     default:
@@ -137,10 +137,14 @@ void mark_refused(uint8_t *rec, int err) {
 static uint32_t send_batch(pump *p, batch *b, uint32_t tail) {
   int i = 0;
   while (i < b->n) {
-    if (atomic_load(&p->iface_gone)) {
-      // The device is gone: the rest of what is published can only be counted.
-      atomic_fetch_add(&p->st.gone, (uint64_t)(b->n - i));
-      for (; i < b->n; i++) mark_refused(b->rec[i], ENXIO);
+    int lost = atomic_load(&p->iface_gone);
+    if (lost) {
+      // The device is down or gone: the rest of what is published can only be counted (the
+      // host ends the run).
+      for (; i < b->n; i++) {
+        count_refusal(p, lost);
+        mark_refused(b->rec[i], lost);
+      }
       return b->end[b->n - 1];
     }
     atomic_fetch_add(&p->st.syscalls, 1);
@@ -161,7 +165,7 @@ static uint32_t send_batch(pump *p, batch *b, uint32_t tail) {
       wait_writable(p);
       continue;
     }
-    if (count_refusal(p, err)) atomic_store(&p->iface_gone, 1);
+    if (count_refusal(p, err)) atomic_store(&p->iface_gone, err == ENODEV ? ENXIO : err);
     mark_refused(b->rec[i], err);
     tail = b->end[i];
     i++;

@@ -12,7 +12,7 @@ import { replay, DEFAULT_PRELOAD_LIMIT, ReplayOptionError } from "./replay.js";
 import { clearProgress, combineSamplers, progressSampler } from "./progress.js";
 import type { PaceSpec } from "./workers/pacer.js";
 import { checkBooks, jsonReport, textReport } from "./report.js";
-import { IfaceError, WIRE_CHOICES, WireChoice } from "./wire/iface-pump.js";
+import { IfaceError, ifaceLostLine, WIRE_CHOICES, WireChoice } from "./wire/iface-pump.js";
 import { WireNativeMissing } from "./wire/native.js";
 import { OFFLOAD_MODES, OffloadMode } from "./wire/offload-mode.js";
 
@@ -238,7 +238,7 @@ async function replayCommand(argv: string[]): Promise<number> {
   clearProgress(process.stderr);
   process.stdout.write((values.json ? JSON.stringify(jsonReport(facts), null, 2) : textReport(facts)) + "\n");
   if (recorder && values.report) recorder.write(values.report, facts);
-  if (facts.iface?.gone) process.stderr.write(`vnic: interface ${facts.iface.name} went away during the run; the run ended early (frames after it counted as refused: interface gone)\n`);
+  if (facts.iface?.gone) process.stderr.write(`vnic: ${ifaceLostLine(facts.iface)}\n`);
   if (stopRequested) return 130;
   if (facts.iface?.gone) return EXIT_FAILED;
   return checkBooks(facts).balanced ? EXIT_OK : EXIT_FAILED;

@@ -33,8 +33,10 @@ export interface IfaceFacts {
   backpressureRetries: number;
   syscalls: number;
   pumpSleeps: number;
-  /** The interface disappeared during the run (the run then ended early). */
+  /** The interface was lost during the run (the run then ended early)... */
   gone: boolean;
+  /** ...how: "down", "removed", or the errno. */
+  lost: string;
 }
 
 export type WireBackend = "af_xdp" | "af_packet";
@@ -151,8 +153,24 @@ export class IfacePump {
       syscalls: s.syscalls,
       pumpSleeps: s.sleeps,
       gone: s.ifaceGone !== 0,
+      lost: lostReason(s.ifaceGone),
     };
   }
+}
+
+const ENXIO = 6;
+const ENETDOWN = 100;
+const ETIMEDOUT = 110;
+
+function lostReason(errno: number): string {
+  if (errno === 0) return "";
+  return errno === ENETDOWN ? "down" : errno === ENXIO ? "removed" : errno === ETIMEDOUT ? "stuck (the kernel stopped completing frames)" : `errno ${errno}`;
+}
+
+/** The one line for an interface lost mid-run. */
+export function ifaceLostLine(f: IfaceFacts): string {
+  const how = f.lost === "down" ? "went down" : f.lost === "removed" ? "went away" : `failed (${f.lost})`;
+  return `interface ${f.name} ${how} during the run; the run ended early (frames after it counted as refused: interface ${f.lost === "down" ? "down" : f.lost === "removed" ? "gone" : "other"})`;
 }
 
 /** Frames the interface refused, all reasons. */
@@ -179,5 +197,5 @@ export function ifaceTextLine(f: IfaceFacts): string {
   return `Interface ${f.name} (${backend}, MTU ${f.mtu}${offload}): ${f.sent} frames (${f.bytes} bytes) sent, refused ${ifaceRefused(f)}` +
     (reasons.length ? ` (${reasons.join(", ")})` : "") +
     `; ${f.backpressureRetries} backpressure retries, ${f.syscalls} ${f.backend === "af_xdp" ? "sendto kicks" : "sendmmsg calls"}` +
-    (f.gone ? `; the interface went away during the run` : "");
+    (f.gone ? `; the interface was lost during the run (${f.lost})` : "");
 }
