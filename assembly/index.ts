@@ -56,3 +56,4 @@ export function initDatapath(pageSeed: u32): void {
   coalesceReset(0);
   inflightReset();
 }
+export { PASS_LSO4, PASS_CSUM4, PASS_LSO6, PASS_CSUM6 } from "./passthrough";

@@ -62,6 +62,8 @@ export const STATE_WIRE: u32 = STATE_BASE + 0x380; // wire ring: producer line
 export const STATE_WIRE_CONSUMER: u32 = STATE_BASE + 0x3c0; // wire ring: consumer line
 export const STATE_ARENA_CONSUMER: u32 = STATE_BASE + 0x400; // arena ring (streaming): guest line
 export const STATE_UDP_FLOWS: u32 = STATE_BASE + 0x800; // guest-private: UDP flow gso sizes (udp_flows.ts, 2 KiB)
+export const STATE_WIRE_PUMP: u32 = STATE_BASE + 0x440; // native wire pump (--iface): +0 sent cursor, +4 sleeping
+export const STATE_WIRE_PUMP_BELL: u32 = STATE_BASE + 0x480; // device bumps, then FUTEX_WAKEs the pump
 
 // Region table: base and size of each region, written by configure().
 export const REGION_GUEST_RAM: u32 = 0;

@@ -26,6 +26,8 @@ import { inflightOn, nicClose, nicCommit, nicOpen, nicPendingSlot, setPhase, PH_
 import { segmentLoadState as segmentLoadStateFrom, segmentSaveState } from "./segment";
 import { wirePendingHead } from "./wire_sink";
 import { copyBytes } from "./copy_small";
+import { passesThrough, VNET_HDR_LEN, writeVnetHeader } from "./passthrough";
+import { C_passedCsum, C_passedLso } from "./counters";
 
 let burstFrames: u64 = 0;
 let burstBytes: u64 = 0;
@@ -58,7 +60,8 @@ export function nicStage(budget: u32): u32 {
     }
     let status = load<u32>(pd + D.PD_STATUS);
     if (status == STATUS_OK) {
-      status = isLargeSend(load<u8>(pd + D.PD_GSO_TYPE)) ? transmitLargeSend(pd) : transmit(pd);
+      status = passesThrough(pd) ? transmitPassedThrough(pd)
+        : isLargeSend(load<u8>(pd + D.PD_GSO_TYPE)) ? transmitLargeSend(pd) : transmit(pd);
       if (status == STALL) break;
     }
     // A refused chunk refuses its whole guest descriptor: the chunks before it are on the wire
@@ -135,6 +138,25 @@ function transmit(pd: u32): u32 {
   }
   wireSetOrigExtra(load<u16>(pd + D.PD_ORIG_EXTRA));
   wireCommit(load<u64>(pd + D.PD_TIMESTAMP));
+  burstFrames++;
+  burstBytes += len;
+  framesForCurrent++;
+  return STATUS_OK;
+}
+
+/** Pass-through (passthrough.ts): the frame as posted behind its virtio_net_hdr, for the kernel.
+ *  A large send skips the MTU check (the kernel segments it); a checksum request keeps it. */
+function transmitPassedThrough(pd: u32): u32 {
+  const len = load<u32>(pd + D.PD_TOTAL_LEN);
+  const large = isLargeSend(load<u8>(pd + D.PD_GSO_TYPE));
+  if (len < ETH_HEADER_LEN) return DROP_runt;
+  if (!large && len > param(P_mtu) + ETH_HEADER_LEN + MAX_TAGS * VLAN_TAG_LEN) return DROP_oversize;
+  const at = wireReserve(VNET_HDR_LEN + len);
+  if (at == 0) return STALL;
+  writeVnetHeader(at, pd);
+  gather(at + VNET_HDR_LEN, pd);
+  wireCommit(load<u64>(pd + D.PD_TIMESTAMP));
+  countAdd(large ? C_passedLso : C_passedCsum, 1);
   burstFrames++;
   burstBytes += len;
   framesForCurrent++;

@@ -24,6 +24,8 @@ export const P_vxlanPort: u32 = 17; // UDP port parsed as VXLAN (0: 4789, RFC 73
 export const P_genevePort: u32 = 18; // UDP port parsed as Geneve (0: 6081, RFC 8926)
 export const P_nicTunnelLsoOff: u32 = 19; // 1: the NIC cannot segment tunnels (stage 1 does all)
 export const P_inflight: u32 = 27; // device: 1 keeps in-flight records so a new device can take over (inflight.ts)
+export const P_wireGate: u32 = 20; // 1: the capture writer reads only what the wire pump sent (--iface with --out)
+export const P_offloadPass: u32 = 21; // PASS_* bits (passthrough.ts): operations handed to the kernel as they are
 export const P_COUNT: u32 = 32;
 
 // @ts-ignore: decorator

@@ -24,6 +24,12 @@ import { param, P_wireDiscard } from "./params";
 import { countAdd, C_wireFull } from "./counters";
 
 export const WIRE_RECORD_HEADER: u32 = 16;
+// The record header's reserved word (+4) is shared: its low half holds flags (WIRE_FLAG_* in
+// passthrough.ts, and the errno the wire pump marks a refused frame with, bits 8..15: see
+// native/vnic_wire.c), its high half the bytes the capture's snap length cut off the frame
+// (GD_ORIG_EXTRA, saturated to u16).
+export const WIRE_RECORD_FLAGS: u32 = 4;
+export const WIRE_RECORD_ORIG_EXTRA: u32 = 6;
 export const WIRE_WRAP: u32 = 0xffffffff;
 // At least twice the longest record (an MTU of 65535 + a tagged Ethernet header), so a record
 // plus a wrap's waste always fits; a power of two, as the ring's masks need.
@@ -102,7 +108,7 @@ export function wireCommit(timestampNs: u64): void {
 
 /** The open record's frame was cut by the capture's snap length by `extra` bytes (see GD_ORIG_EXTRA). */
 export function wireSetOrigExtra(extra: u32): void {
-  store<u32>(openRecord + 4, extra);
+  store<u16>(openRecord + WIRE_RECORD_ORIG_EXTRA, <u16>extra);
 }
 
 /** Gives back the open record (the frame was refused after all). */

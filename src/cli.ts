@@ -20,6 +20,9 @@ import { compileCore } from "./core.js";
 import { OutputError, checkOutputTarget } from "./output-file.js";
 import { TcpreplayOptionError, translateTcpreplayOptions } from "./tcpreplay-options.js";
 import { printDecoded, readWarnings, somethingLost } from "./replay-output.js";
+import { IfaceError, ifaceLostLine, WIRE_CHOICES, WireChoice } from "./wire/iface-pump.js";
+import { WireNativeMissing } from "./wire/native.js";
+import { OFFLOAD_MODES, OffloadMode } from "./wire/offload-mode.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -51,6 +54,14 @@ datapath's counters, and checks its books (exit 1 if they do not balance).
 Options:
   --out FILE         write the transmitted frames to FILE (pcap; nanosecond pcap when the
                      input had nanosecond timestamps)
+  -i, --iface NAME   send the transmitted frames out of Linux interface NAME (AF_PACKET;
+                     also --intf1 NAME, as tcpreplay spells it); needs CAP_NET_RAW
+  --wire BACKEND     with --iface: auto (default: AF_XDP when it works, else AF_PACKET; the
+                     report says which and why), af_xdp, af_packet
+  --offload MODE     with --iface: emulate (default: vnic segments and checksums, exactly as
+                     Linux GSO), passthrough (large sends and checksum requests go to the
+                     kernel as they are, with their virtio_net_hdr), auto (pass through what
+                     the interface's features offer, emulate the rest)
   --mtu N            largest IP packet on the wire, bytes (default 1500); longer frames are
                      dropped with reason "oversize"
   --copy MODE        ${COPY_MODES_HELP}
@@ -147,6 +158,10 @@ async function replayCommand(argv: string[]): Promise<number> {
     allowPositionals: true,
     options: {
       out: { type: "string" },
+      iface: { type: "string", short: "i" },
+      intf1: { type: "string" },
+      offload: { type: "string" },
+      wire: { type: "string" },
       mtu: { type: "string" },
       copy: { type: "string" },
       loop: { type: "string" },
@@ -221,6 +236,13 @@ async function replayCommand(argv: string[]): Promise<number> {
     nicTunnelLsoOff: onOff(values["nic-tunnel-lso"], "--nic-tunnel-lso", true) ? 0 : 1,
   };
   const pace = parsePace(values);
+  const offload = (values.offload ?? "emulate") as OffloadMode;
+  if (!OFFLOAD_MODES.includes(offload)) throw new UsageError(`--offload takes ${OFFLOAD_MODES.join(", ")}, not "${values.offload}"`);
+  if (values.offload && !(values.iface ?? values.intf1)) throw new UsageError("--offload needs --iface: only a kernel can take an operation passed through");
+  const wire = (values.wire ?? "auto") as WireChoice;
+  if (!WIRE_CHOICES.includes(wire)) throw new UsageError(`--wire takes ${WIRE_CHOICES.join(", ")}, not "${values.wire}"`);
+  if (values.wire && !(values.iface ?? values.intf1)) throw new UsageError("--wire needs --iface");
+  if (values.iface && values.intf1 && values.iface !== values.intf1) throw new UsageError(`--iface ${values.iface} and --intf1 ${values.intf1} name two interfaces; give one`);
   const loops = intOption(values.loop, "--loop", 1, 0);
   let stopRequested = false;
   const recorder = values.report ? (await import("./report-html.js")).replayReportRecorder() : undefined;
@@ -233,6 +255,9 @@ async function replayCommand(argv: string[]): Promise<number> {
     capture: positionals[0],
     out: values.out ?? (values.verbose ? verboseCapturePath() : undefined),
     strict: values.strict,
+    iface: values.iface ?? values.intf1,
+    offload,
+    wire,
     params,
     loops: loops === 0 ? 0xffffffff : loops,
     coalesce,
@@ -275,7 +300,9 @@ async function replayCommand(argv: string[]): Promise<number> {
     printDecoded(facts.out);
     if (!values.out) rmSync(facts.out, { force: true });
   }
+  if (facts.iface?.gone) process.stderr.write(`vnic: ${ifaceLostLine(facts.iface)}\n`);
   if (stopRequested) return 130;
+  if (facts.iface?.gone) return EXIT_FAILED;
   if (!checkBooks(facts).balanced) return EXIT_FAILED;
   if (values["fail-on-drop"] && somethingLost(facts)) {
     process.stderr.write(`vnic: --fail-on-drop: ${somethingLost(facts)}\n`);
@@ -364,6 +391,10 @@ function reportError(e: unknown): number {
   if (e instanceof CaptureError) {
     process.stderr.write(`vnic: ${e.message}\n`);
     return EXIT_BAD_INPUT;
+  }
+  if (e instanceof IfaceError || e instanceof WireNativeMissing) {
+    process.stderr.write(`vnic: ${e.message}\n`);
+    return e instanceof IfaceError ? EXIT_BAD_INPUT : EXIT_FAILED;
   }
   if (e instanceof UsageError || e instanceof ReplayOptionError || e instanceof TcpreplayOptionError) {
     process.stderr.write(`vnic: ${(e as Error).message}\n`);

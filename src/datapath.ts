@@ -22,6 +22,8 @@ import { MAX_RECORD } from "./capture/types.js";
 import { DeviceSupervisor } from "./handover/supervisor.js";
 import type { HandoverOptions } from "./handover/options.js";
 import type { HandoverLog } from "./handover/report.js";
+import { IfaceFacts, IfacePump, WireChoice } from "./wire/iface-pump.js";
+import type { OffloadMode } from "./wire/offload-mode.js";
 
 export const ARENA_RECORD_HEADER = 16;
 const STOP_GRACE_MS = 1000;
@@ -97,6 +99,12 @@ export interface RunOptions {
   /** Run the device as a succession of hand-over workers (src/handover/supervisor.ts);
    *  `firstConfig` names the configuration the run starts with, for the report. */
   handover?: { options: HandoverOptions; firstConfig: string };
+  /** Every wire frame out of this Linux interface (--iface; the native pump, src/wire/iface-pump.ts). */
+  iface?: string;
+  /** With iface: which operations the kernel does (src/wire/offload-mode.ts; default emulate). */
+  offload?: OffloadMode;
+  /** With iface: --wire (auto: the fastest backend that works). */
+  wire?: WireChoice;
 }
 
 export interface RunResult {
@@ -106,6 +114,8 @@ export interface RunResult {
   counters: CounterSnapshot;
   /** With RunOptions.handover: every hand-over and restart. */
   handover?: HandoverLog;
+  /** With RunOptions.iface: what the interface did with the wire frames. */
+  iface?: IfaceFacts;
 }
 
 export class DatapathError extends Error {
@@ -236,7 +246,7 @@ export class Datapath {
    */
   async run(opts: RunOptions = {}): Promise<RunResult> {
     const { sink, sampler } = opts;
-    const stageOptions = opts.stages ?? {};
+    const stageOptions = { ...opts.stages };
     const streaming = this.config.streaming;
     this.armArena();
     if (streaming && !opts.feeder) throw new Error("vnic: a streaming datapath needs an ArenaFeeder");
@@ -255,13 +265,17 @@ export class Datapath {
       }
     };
     feed();
-    this.core.setParam("wireDiscard", sink || opts.pcapOut ? 0 : 1);
+    this.core.setParam("wireDiscard", sink || opts.pcapOut || opts.iface ? 0 : 1);
     if (this.config.params.guestBufferBytes === undefined) this.core.setParam("guestBufferBytes", this.guestBufferBytes());
 
     const supervisor = opts.handover
       ? new DeviceSupervisor(this.core, this.config.budget, opts.handover.options, opts.handover.firstConfig)
       : undefined;
     const poolThreads = supervisor ? 1 : 2; // supervised, the device runs on its own threads
+    // Started before the stages, so a refused interface costs no threads. With --out too, the
+    // capture writer follows the pump (gated), so the copy is what was sent.
+    const pump = opts.iface ? new IfacePump(this.core, opts.iface, !!opts.pcapOut, opts.offload, opts.wire) : undefined;
+    if (pump) stageOptions.device = { ...stageOptions.device, wirePump: true };
     const pool = new Piscina({
       filename: path.join(projectRoot(), "dist", "src", "workers", "stage.js"),
       minThreads: poolThreads,
@@ -295,7 +309,9 @@ export class Datapath {
       const t0 = performance.now();
       let nextSample = sampler ? t0 + sampler.everyMs : Infinity;
       while (!(settled.guest && settled.device)) {
-        const moved = (drainer?.drain() ?? 0) + feed();
+        const moved = (drainer?.drain() ?? 0) + feed() + (pump?.poll() ?? 0);
+        // The interface went away: end the run as Ctrl-C would (the pump counts the rest as gone).
+        if (pump?.gone && !this.drainRequested) this.requestStop("drain");
         // Yield to the event loop either way (task results arrive there); sleep only when idle.
         await (moved === 0 ? sleep(DRAIN_IDLE_MS) : yieldTurn());
         const now = performance.now();
@@ -308,6 +324,7 @@ export class Datapath {
           break;
         }
       }
+      pump?.finish();
       drainer?.drain();
       sampler?.sample((performance.now() - t0) / 1000, this.counters());
       if (failure) throw failure;
@@ -315,8 +332,9 @@ export class Datapath {
       const [g, d] = await Promise.all([guest, device]);
       const startUs = g!.startUs;
       const endUs = g!.endUs;
-      return { elapsedSeconds: (endUs - startUs) / 1e6, guest: g!, device: d!, counters: this.counters(), handover: supervisor?.log };
+      return { elapsedSeconds: (endUs - startUs) / 1e6, guest: g!, device: d!, counters: this.counters(), handover: supervisor?.log, iface: pump?.facts() };
     } finally {
+      pump?.finish();
       await pool.destroy().catch(() => undefined);
     }
   }

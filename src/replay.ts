@@ -14,6 +14,8 @@ import { applyCoalesce, CoalesceSpec } from "./coalesce-options.js";
 import { readLatency } from "./latency.js";
 import type { PaceSpec } from "./workers/pacer.js";
 import type { HandoverOptions } from "./handover/options.js";
+import type { OffloadMode } from "./wire/offload-mode.js";
+import type { WireChoice } from "./wire/iface-pump.js";
 
 export const DEFAULT_PRELOAD_LIMIT = 1 << 30;
 /** Arena ring size for streamed replays. */
@@ -43,6 +45,12 @@ export interface ReplayOptions {
   handover?: { options: HandoverOptions; firstConfig: string };
   /** Called once the datapath exists, e.g. to wire SIGINT to it. */
   onStart?: (dp: Datapath) => void;
+  /** Send the wire's frames out of this Linux interface (--iface). */
+  iface?: string;
+  /** With iface: --offload (src/wire/offload-mode.ts). */
+  offload?: OffloadMode;
+  /** With iface: --wire auto|af_xdp|af_packet. */
+  wire?: WireChoice;
 }
 
 /** Options that cannot work together with this capture (a usage error: exit 2). */
@@ -126,6 +134,9 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       pcapOut: writer,
       sampler: opts.sampler,
       feeder,
+      iface: opts.iface,
+      offload: opts.offload,
+      wire: opts.wire,
       stages: opts.pace ? { guest: { pace: opts.pace } } : undefined,
       handover: opts.handover,
     });
@@ -162,5 +173,6 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
     handover: run.handover,
     read,
     outputFailure: writer?.failure,
+    iface: run.iface,
   };
 }

@@ -9,6 +9,7 @@ import { devicePerPacket } from "./workers/device-time.js";
 import { totalDrops } from "./counters.js";
 import { HandoverLog, handoverJson, handoverText } from "./handover/report.js";
 import type { ReadCounts } from "./capture/index.js";
+import { IfaceFacts, ifaceBooksProblem, ifaceTextLine } from "./wire/iface-pump.js";
 
 /** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
 export const ETHERNET_OVERHEAD = 24;
@@ -33,6 +34,8 @@ export interface ReplayFacts {
   handover?: HandoverLog;
   /** What reading the capture found (relinked, skipped, truncated frames; a damaged end). */
   read?: ReadCounts;
+  /** --iface: what the interface did with the wire frames. */
+  iface?: IfaceFacts;
 }
 
 export interface Books {
@@ -58,6 +61,8 @@ export function checkBooks(f: ReplayFacts): Books {
     `completed ${c.guestCompleted} != transmitted ${c.devicePackets} + dropped ${dropped}`);
   expect(c.guestOutOfOrder === 0n, `${c.guestOutOfOrder} completions arrived out of order`);
   expect(c.stranded === 0n, `${c.stranded} completions stranded (held, never signalled)`);
+  const ifaceProblem = f.iface && ifaceBooksProblem(f.iface, Number(c.wireFrames));
+  if (ifaceProblem) problems.push(ifaceProblem);
   if (!f.interrupted) {
     const expected = BigInt(f.framesInCapture) * BigInt(f.loops);
     expect(c.guestFramesOffered === expected, `frames taken ${c.guestFramesOffered} != capture frames ${f.framesInCapture} × loops ${f.loops}`);
@@ -135,6 +140,7 @@ export function jsonReport(f: ReplayFacts) {
     pacing: pacing(f),
     device: deviceTime(f),
     elapsedSeconds: f.elapsedSeconds,
+    ...(f.iface ? { iface: f.iface } : {}),
     books: { balanced: books.balanced, problems: books.problems },
   };
 }
@@ -209,7 +215,8 @@ export function textReport(f: ReplayFacts): string {
     j.packets.skippedLinkType > 0 ? `${fmtInt(j.packets.skippedLinkType)} skipped (link layer not Ethernet)` : "",
   ].filter(Boolean);
   if (read.length > 0) lines.push(`Capture: ${read.join("; ")}`);
-  if (f.out) lines.push(`Wrote ${fmtInt(j.wire.frames)} frames to ${f.out}`);
+  if (f.iface) lines.push(ifaceTextLine(f.iface));
+  if (f.out) lines.push(`Wrote ${fmtInt(f.iface ? f.iface.sent : j.wire.frames)} frames to ${f.out}`);
   const books = checkBooks(f);
   lines.push(
     books.balanced

@@ -68,7 +68,7 @@ export class FrameDrainer extends Drainer {
         continue;
       }
       const at = this.base + pos + this.header;
-      this.sink(u8.subarray(at, at + len), view.getUint32(this.base + pos + 8, true), view.getUint32(this.base + pos + 12, true), len + view.getUint32(this.base + pos + 4, true));
+      this.sink(u8.subarray(at, at + len), view.getUint32(this.base + pos + 8, true), view.getUint32(this.base + pos + 12, true), len + view.getUint16(this.base + pos + 6, true)); // orig extra: wire_sink.ts WIRE_RECORD_ORIG_EXTRA
       tail = (tail + this.header + ((len + 7) & ~7)) >>> 0;
       frames++;
     }

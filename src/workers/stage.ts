@@ -14,6 +14,7 @@ import { STOP_DRAIN, STOP_NOW } from "../stop.js";
 import { Pacer, PaceSpec } from "./pacer.js";
 import { DeviceTimeSampler, DeviceTimeSplit } from "./device-time.js";
 import { HandoverHooks } from "../handover/hooks.js";
+import { pumpKicker } from "../wire/pump-kick.js";
 
 export type StageName = "guest" | "device";
 
@@ -30,6 +31,8 @@ export interface StageTask {
   /** Device only: this device takes over from another (src/handover/): it reconciles first,
    *  and leaves cleanly once it has taken `takeLimit` guest descriptors in all (0: never). */
   handover?: { takeLimit: number; serial: number };
+  /** Device only: the native wire pump (--iface) drains the wire; kick it when it sleeps. */
+  wirePump?: boolean;
 }
 
 // Test support for whole-CLI runs: VNIC_STAGE_FAULT="<stage>:throw:<steps>" or
@@ -104,6 +107,7 @@ export default function runStage(task: StageTask): StageResult {
   const tick: ((nowUs: number) => number) | undefined = isGuest ? undefined : x.coalesceTick;
   const timerDueUs: (() => number) | undefined = isGuest ? undefined : x.coalesceTimerDueUs;
   if (isGuest) x.guestInit();
+  const kickPump = task.wirePump ? pumpKicker(c) : undefined;
 
   const t0 = performance.now();
   const startUs = nowUs();
@@ -120,6 +124,7 @@ export default function runStage(task: StageTask): StageResult {
     }
     if (task.exitAfterSteps !== undefined && steps >= task.exitAfterSteps) process.exit(70);
     if (work < 0) break; // the guest has posted everything and seen every completion
+    if (work > 0) kickPump?.();
     if (handover && handover.afterStep(work)) break; // handed over at its takeLimit
     if (tick && steps % TICK_STEPS === 0) tick(nowUs());
     if (work > 0 && steps % STOP_CHECK_STEPS !== 0) {

@@ -1,0 +1,20 @@
+// The AF_XDP backend's interface to the pump (af_xdp.c has the why).
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct xsk xsk;
+
+/** Registers `mem` as the UMEM and binds a TX socket to `ifindex`; NULL with *err and `why` on failure. */
+xsk *xsk_open(uint8_t *mem, size_t mem_len, unsigned ifindex, int *err, char *why, size_t n);
+/** Longest frame one submit can carry (one chunk, or a chain with XDP_USE_SG). */
+uint32_t xsk_max_frame(const xsk *x);
+/** Queues up to n frames (pointers into mem); returns how many were taken (TX ring room). */
+int xsk_submit(xsk *x, uint8_t *mem, uint8_t *const *frames, const uint32_t *lens, int n);
+/** Asks the kernel to transmit what is queued; 0 or an errno (EAGAIN/ENOBUFS: try again). */
+int xsk_kick(xsk *x);
+/** Frames the kernel has finished with since the last call, oldest first. */
+uint32_t xsk_reap(xsk *x);
+uint32_t xsk_outstanding(const xsk *x);
+int xsk_multibuffer(const xsk *x);
+void xsk_close(xsk *x);
