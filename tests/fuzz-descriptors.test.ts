@@ -90,7 +90,7 @@ describe("descriptor fuzzing, single-threaded (translateStage / nicStage)", () =
     expect(seen.get("ok") ?? 0).toBeGreaterThan(1000);
     for (const reason of ["badAddress", "empty", "tooManySegments", "oversize", "runt"]) expect(seen.get(reason) ?? 0).toBeGreaterThan(0);
     expect(rig!.framesOut).toBeGreaterThan(1000);
-  }, 60_000);
+  }, 240_000); // a hang guard, not a speed limit: 40-87 s on a shared 2-vCPU machine, any core
 
   it("10^3 batches on the debug core (assertions on)", () => {
     fuzzDevice({ cases: 1_000, seed, rig: { flavor: "debug" } });
