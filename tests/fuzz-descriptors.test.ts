@@ -90,9 +90,7 @@ describe("descriptor fuzzing, single-threaded (translateStage / nicStage)", () =
     expect(seen.get("ok") ?? 0).toBeGreaterThan(1000);
     for (const reason of ["badAddress", "empty", "tooManySegments", "oversize", "runt"]) expect(seen.get(reason) ?? 0).toBeGreaterThan(0);
     expect(rig!.framesOut).toBeGreaterThan(1000);
-    // 33 s on a quiet run, 58 s at load average 16 on 2 cores (the same at the commit before USO):
-    // a timeout is no speed test, so it leaves room.
-  }, 180_000);
+  }, 240_000); // a hang guard, not a speed limit: 33 s quiet, 40-87 s on a shared 2-vCPU machine
 
   it("10^3 batches with hand-over chaos: a fresh device instance takes over after 1 in 3 stage calls; same properties", () => {
     let rig: DeviceRig | undefined;
