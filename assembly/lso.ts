@@ -4,7 +4,7 @@
 // k·MSS payload — only the last may be short — each a large send of its own that the NIC
 // (stage 2, segment.ts) cuts into MTU-sized frames. Every chunk gets its own copy of the headers
 // in its own pre-translated pool buffer, fixed up so that stage 2 reproduces exactly what a
-// one-stage segmentation of the whole packet would (DESIGN.md §5):
+// one-stage segmentation of the whole packet would (docs/design.md §5):
 //   IPv4 total length / IPv6 payload length: the chunk's own (BIG TCP's 0 becomes real);
 //   IPv4 ID advanced by the number of MSS segments before the chunk (unless fixed-ID);
 //   TCP sequence advanced by the payload bytes before the chunk;
@@ -156,7 +156,7 @@ function emitChunk(physIndex: u32, template: u32, c: u32, chunks: u32, perChunk:
   lsoReferenced += len;
 }
 
-/** The DESIGN.md §5 fix-ups for a chunk whose payload starts `offset` bytes into the packet,
+/** The docs/design.md §5 fix-ups for a chunk whose payload starts `offset` bytes into the packet,
  *  after `segmentsBefore` MSS segments. */
 function fixChunkHeader(h: u32, segmentsBefore: u32, offset: u32, len: u32, first: bool, last: bool): void {
   if (outerL3 != 0) fixOuterHeader(h, segmentsBefore, len);

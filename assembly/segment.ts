@@ -1,4 +1,4 @@
-// Large send offload, stage 2: the NIC cuts a chunk into MTU-sized frames (DESIGN.md §5).
+// Large send offload, stage 2: the NIC cuts a chunk into MTU-sized frames (docs/design.md §5).
 //
 // Segment i of a chunk with MSS m: the chunk's header, then payload bytes [i·m, (i+1)·m) gathered
 // from the chunk's SG entries; then the per-segment fix-ups —

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Records Linux-kernel GSO oracle pairs (DESIGN.md §7) into captures/linux-gso/.
+# Records Linux-kernel GSO oracle pairs (docs/design.md §7) into captures/linux-gso/.
 #
 #   sudo scripts/record-gso-oracle.sh [OUTDIR] [WHAT]  (default: captures/linux-gso all)
 #
@@ -28,7 +28,7 @@ WHAT=${2:-all}
 NS=${GSO_NS_PREFIX:-vnicgso}
 A=$NS-a R=$NS-r B=$NS-b
 HERE=$(cd "$(dirname "$0")" && pwd)
-BIG=185000              # BIG TCP super-packet limit (gso_max_size), as in DESIGN.md §7
+BIG=185000              # BIG TCP super-packet limit (gso_max_size), as in docs/design.md §7
 PKTS=4000               # tcpdump -c per side: a ceiling, the byte limits below end runs first
 mkdir -p "$OUT"
 PIDS=()

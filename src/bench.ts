@@ -1,7 +1,7 @@
 // `vnic bench`: the end-to-end matrix — captures × coalescing policy × copy mode — measured on
 // the threaded datapath, reported as medians with their spread.
 //
-// How a figure is made (DESIGN §9; this machine has 2 cores and is shared):
+// How a figure is made (docs/design.md §9; this machine has 2 cores and is shared):
 //   - captures are built in memory and preloaded into the arena (no file I/O in a trial);
 //   - each configuration gets pilot runs first (warm-up, and the loop count for a trial of
 //     about --seconds);

@@ -1,5 +1,5 @@
 // Differential property tests: the wasm core's two-stage LSO and checksum offload against the
-// plain TypeScript reference (src/reference/), on random inputs (DESIGN.md §5, §7).
+// plain TypeScript reference (src/reference/), on random inputs (docs/design.md §5, §7).
 //
 // How the core is driven: single-threaded, one guest descriptor at a time (tests/helpers/
 // lso-core.ts) — the frame is written into guest RAM at a random guest-physical address (the
@@ -107,7 +107,7 @@ function runReference(frame: Uint8Array, c: LsoCase, mtu: number): { status: str
   }
 }
 
-/** The NIC-limit refusal (DESIGN §5 stage 1, as both assembly/lso.ts and src/reference/stage1.ts
+/** The NIC-limit refusal (docs/design.md §5 stage 1, as both assembly/lso.ts and src/reference/stage1.ts
  *  count it): nicMaxLso bounds a chunk's IP packet — no Ethernet header or tags — and is capped
  *  at what the chunk's length field can say (65535 for IPv4, 40 + 65535 for IPv6). Only a packet
  *  over the limit of which not even one MSS fits in a chunk is refused. */
@@ -117,7 +117,7 @@ function nicLimit(c: LsoCase, b: ReturnType<typeof buildLsoFrame>): boolean {
   return h + c.spec.payloadLen > cap && Math.floor((cap - h) / c.mss) < 1;
 }
 
-/** The faults a case has, by this test's own reading of DESIGN §5 and the CLI's parameters. */
+/** The faults a case has, by this test's own reading of docs/design.md §5 and the CLI's parameters. */
 function faultsOf(c: LsoCase, built: ReturnType<typeof buildLsoFrame>, mtu: number): Set<Fault> {
   const f = new Set<Fault>();
   const s = c.spec;

@@ -1,4 +1,4 @@
-// The Linux kernel as the oracle (DESIGN.md §7): every `*.in.pcap` holds the super-packets a
+// The Linux kernel as the oracle (docs/design.md §7): every `*.in.pcap` holds the super-packets a
 // Linux stack posted, its `*.out.pcap` what the kernel's software GSO put on the wire at MTU
 // 1500. The real datapath (replay(): capture → guest worker → device worker → --out) must put
 // the same TCP frames on the wire, byte for byte and in order — whatever the stage-1 NIC limit

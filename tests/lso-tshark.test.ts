@@ -1,4 +1,4 @@
-// tshark as an oracle nobody here wrote (DESIGN.md §7): the output of the conformance captures
+// tshark as an oracle nobody here wrote (docs/design.md §7): the output of the conformance captures
 // (tcpdump's BIG TCP and GSO captures, Wireshark's TSO capture) and of the repo's generated
 // super-packet captures, replayed through the real datapath with --out, must hold no bad IPv4
 // header, TCP or UDP checksum — and tshark must actually have validated some (a run where

@@ -1,4 +1,4 @@
-// Property tests of the reference offload rules (DESIGN §5) over generated super-packets:
+// Property tests of the reference offload rules (docs/design.md §5) over generated super-packets:
 // header layouts (VLAN tags, IPv4 options, IPv6 extension headers, BIG TCP with and without the
 // jumbo option, TCP options), payloads 0..300000 bytes, MSS 1..9000, every TCP flag
 // combination, sequence numbers near 2^32 and IPv4 IDs near 2^16.
@@ -87,7 +87,7 @@ function sameBytes(a: Uint8Array, aFrom: number, b: Uint8Array, bFrom: number, l
   return true;
 }
 
-/** Checks every DESIGN §5 rule on the segments of one built frame. */
+/** Checks every docs/design.md §5 rule on the segments of one built frame. */
 function checkSegments(spec: FrameSpec, mss: number, segs: Uint8Array[]): void {
   const b = buildFrame(spec);
   const { frame, l3 } = b;

@@ -1,4 +1,4 @@
-// Plain TypeScript reference of vnic's offload rules (DESIGN §5): the differential oracle for
+// Plain TypeScript reference of vnic's offload rules (docs/design.md §5): the differential oracle for
 // property tests against the wasm core and the JS baseline in benchmarks. Not used on the
 // datapath itself.
 

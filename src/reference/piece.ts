@@ -1,5 +1,5 @@
 // What stage 1 (chunks) and stage 2 (segments) share: checking a large-send request, the header
-// template every piece starts from, and the per-piece header fix-ups. The rules are DESIGN §5;
+// template every piece starts from, and the per-piece header fix-ups. The rules are docs/design.md §5;
 // they are the ones Linux applies in tcp_gso_segment / inet_gso_segment / ipv6_gso_segment and
 // DPDK in lib/gso (update_tcp_header, update_ipv4_header).
 

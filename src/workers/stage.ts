@@ -2,7 +2,7 @@
 // driver or the device. The loops are thin: all per-frame work is in the core's step
 // functions; this file only spins, sleeps and stops.
 //
-// Sleeping (DESIGN.md §3): after SPIN_TURNS turns without work, the loop reads its doorbell,
+// Sleeping (docs/design.md §3): after SPIN_TURNS turns without work, the loop reads its doorbell,
 // says it is going to sleep (the core sets its sleeping flag and re-checks its input), and
 // waits on the doorbell. The other side bumps the doorbell and notifies only when it sees the
 // flag, so a wake-up is never lost; the wait still times out now and then to check the stop
