@@ -5,6 +5,7 @@
 import os from "node:os";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { Rng } from "./rng.js";
 
 /** The q-quantile (0..1) of `xs` by linear interpolation between order statistics. */
 export function quantile(xs: readonly number[], q: number): number {
@@ -53,16 +54,10 @@ export function spread(xs: readonly number[]): Spread {
   };
 }
 
-/** A small seeded generator (mulberry32): bootstrap intervals are reproducible. */
+/** A seeded uniform generator in [0, 1) (src/rng.ts): bootstrap intervals are reproducible. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 export interface Interval {

@@ -7,6 +7,7 @@ import { checkOutputTarget, planOutput } from "../output-file.js";
 import { MAX_RECORD } from "./types.js";
 import { pseudo4, pseudo6, sum16, finish, fold } from "./checksum.js";
 import * as P from "./packet.js";
+import { Rng } from "../rng.js"; // all the generator's choices come from it
 
 export type GenKind = "udp" | "imix" | "tcp";
 export type IpMode = "4" | "6" | "mix";
@@ -51,23 +52,6 @@ export interface GenFrame {
   /** Valid until the next frame is generated. */
   data: Uint8Array;
   tsNs: bigint;
-}
-
-/** mulberry32: a tiny, well-mixed 32-bit PRNG; all the generator's choices come from it. */
-class Rng {
-  constructor(private s: number) {}
-  u32(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  }
-  below(n: number): number {
-    return this.u32() % n;
-  }
-  bytes(n: number): Uint8Array {
-    return Uint8Array.from({ length: n }, () => this.below(256));
-  }
 }
 
 interface Flow {
