@@ -20,7 +20,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { Core, WASM_PAGE, createCore, projectRoot } from "../src/core.js";
+import { ConstantName, Core, ParamName, WASM_PAGE, createCore, projectRoot } from "../src/core.js";
 import { readCaptureFile } from "../src/capture/index.js";
 import { defaultMss, offloadFrame, parseFrame, parseTunnel } from "../src/reference/index.js";
 
@@ -133,10 +133,10 @@ class WasmLso {
     }
     this.x = this.core.exports;
     const constants = new Map<string, number>();
-    this.k = (n) => constants.get(n) ?? (constants.set(n, this.core.constant(n)), constants.get(n)!);
+    this.k = (n) => constants.get(n) ?? (constants.set(n, this.core.constant(n as ConstantName)), constants.get(n)!);
     this.x.initDatapath(0x5eed);
     for (const [n, v] of Object.entries({ mtu: MTU, wireDiscard: 1, nicMaxLso: NIC_MAX_LSO, maxSegments: 65535, copyMode: 0, csumOffload: 1, fixedId: 0 }))
-      this.core.setParam(n, v);
+      this.core.setParam(n as ParamName, v);
   }
 
   load(frame: Uint8Array, kind: Kind): void {

@@ -21,7 +21,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Bench } from "tinybench";
-import { Core, createCore, projectRoot } from "../src/core.js";
+import { Core, CounterName, createCore, projectRoot } from "../src/core.js";
 import { Datapath, arenaRecordBytes } from "../src/datapath.js";
 import { tcpSuperPacket, udpFrame, TSO_185K_PAYLOAD, TSO_64K_PAYLOAD } from "../src/bench-frames.js";
 import { gitInfo, machineInfo, median } from "../src/bench-stats.js";
@@ -79,9 +79,9 @@ function nicOnce(p: Posted, used: number): number {
 }
 
 function delta(p: Posted, names: string[], f: () => void): Record<string, number> {
-  const before = names.map((n) => p.core.counter(n));
+  const before = names.map((n) => p.core.counter(n as CounterName));
   f();
-  return Object.fromEntries(names.map((n, i) => [n, Number(p.core.counter(n) - before[i])]));
+  return Object.fromEntries(names.map((n, i) => [n, Number(p.core.counter(n as CounterName) - before[i])]));
 }
 
 // ---------------------------------------------------------------- cases
@@ -184,9 +184,9 @@ function buildCases(): { cases: Case[]; notes: string[] } {
     for (let i = 0; i < len; i++) u8[at + i] = (i * 31 + 7) & 0xff;
     const view = u8.subarray(at, at + len);
     const stage = "checksum 64 KiB";
-    const name = ["checksumAdd", "internetChecksum", "checksum"].find((n) => typeof x[n] === "function");
+    const name = ["checksumAdd", "internetChecksum", "checksum"].find((n) => typeof (x as unknown as Record<string, unknown>)[n] === "function");
     if (name) {
-      const f = x[name];
+      const f = (x as unknown as Record<string, (...a: number[]) => number>)[name];
       const w = ref.fold(ref.onesSum(view));
       const got = f(at, len, 0) >>> 0;
       // The core sums in memory order (little-endian words): compare byte-swapped folds.

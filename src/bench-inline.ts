@@ -11,7 +11,7 @@
 // change in src/core.ts or src/datapath.ts.
 
 import { readFileSync } from "node:fs";
-import { Core, WASM_PAGE, DEFAULT_PLAN } from "./core.js";
+import { Core, WASM_PAGE, DEFAULT_PLAN, ParamName } from "./core.js";
 import { ARENA_RECORD_HEADER, arenaRecordBytes, guestBufferBytesFor } from "./datapath.js";
 import { parseCopyMode } from "./copy-options.js";
 import type { BenchCapture } from "./bench-frames.js";
@@ -64,7 +64,7 @@ export class InlineRig {
       guestBufferBytes: guestBufferBytesFor(DEFAULT_PLAN.ringSlots, Math.max(...this.capture.frames.map((f) => f.length)), DEFAULT_PLAN.guestRamBytes),
     };
     for (const [name, v] of Object.entries(params)) {
-      if (typeof core.exports["P_" + name] !== "undefined") core.setParam(name, v);
+      if (typeof (core.exports as unknown as Record<string, unknown>)["P_" + name] !== "undefined") core.setParam(name as ParamName, v);
     }
     const v = core.view;
     v.setUint32(core.constant("ARENA_BYTES"), this.arenaBytes, true);

@@ -178,7 +178,7 @@ export function preparedDatapath(capture: BenchCapture, cfg: BenchConfig, loops:
     // Set here, not left to Datapath.run, so the one-thread (inline) runs use it too.
     guestBufferBytes: dp.guestBufferBytes(),
   };
-  for (const [name, v] of Object.entries(params)) core.setParam(name, v);
+  core.setParams(params);
   return dp;
 }
 

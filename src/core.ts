@@ -49,9 +49,20 @@ export function compileCore(flavor: CoreFlavor = "release"): WebAssembly.Module 
   return mod;
 }
 
-/** The core's exports. Functions take and return u32 as JS numbers (i32 views: use `>>> 0`),
- *  u64 as bigint. Constants are WebAssembly.Global objects. */
-export type CoreExports = Record<string, any>;
+/** The core's exports, typed from the core itself (scripts/core-types.mjs turns asc's
+ *  `--bindings raw` declarations into src/core-exports.generated.ts at every build): a renamed
+ *  or removed export is a compile error here, not a null in a report. */
+import type { CoreExports } from "./core-exports.generated.js";
+export type { CoreExports };
+
+type ExportName = keyof CoreExports & string;
+/** Names of the core's exported constants and counters (WebAssembly globals). */
+export type ConstantName = { [K in ExportName]: CoreExports[K] extends WebAssembly.Global ? K : never }[ExportName];
+type Suffix<P extends string, N> = N extends `${P}${infer R}` ? R : never;
+/** Counter names as the report uses them: `C_wireFull` → "wireFull". */
+export type CounterName = Suffix<"C_", ConstantName>;
+/** Run parameter names: `P_mtu` → "mtu". */
+export type ParamName = Suffix<"P_", ConstantName>;
 
 export class Core {
   readonly exports: CoreExports;
@@ -63,17 +74,17 @@ export class Core {
   constructor(module: WebAssembly.Module, memory: WebAssembly.Memory, nowUs: () => number = () => (performance.timeOrigin + performance.now()) * 1000) {
     this.module = module;
     this.memory = memory;
-    this.exports = new WebAssembly.Instance(module, { env: { memory, nowUs } }).exports as CoreExports;
+    this.exports = new WebAssembly.Instance(module, { env: { memory, nowUs } }).exports as unknown as CoreExports;
   }
 
   /** The value of an exported constant (or mutable global). */
-  constant(name: string): number {
+  constant(name: ConstantName): number {
     const g = this.exports[name];
     if (!(g instanceof WebAssembly.Global)) throw new Error(`vnic core: no exported constant ${name}`);
     return Number(g.value) >>> 0;
   }
 
-  fn(name: string): (...args: any[]) => any {
+  fn(name: ExportName): (...args: any[]) => any {
     const f = this.exports[name];
     if (typeof f !== "function") throw new Error(`vnic core: no exported function ${name}`);
     return f;
@@ -88,13 +99,19 @@ export class Core {
     return out;
   }
 
-  counter(name: string): bigint {
-    return BigInt.asUintN(64, this.exports.counter(this.constant("C_" + name)));
+  counter(name: CounterName): bigint {
+    return BigInt.asUintN(64, this.exports.counter(this.constant(`C_${name}`)));
   }
 
-  setParam(name: string, value: number): void {
-    this.exports.setParam(this.constant("P_" + name), value >>> 0);
+  setParam(name: ParamName, value: number): void {
+    this.exports.setParam(this.constant(`P_${name}`), value >>> 0);
   }
+  /** Sets each parameter of a name → value table (option parsers build them); a name the core
+   *  does not export is an error naming it. */
+  setParams(params: Record<string, number>): void {
+    for (const [name, value] of Object.entries(params)) this.setParam(name as ParamName, value);
+  }
+
 
   get u8(): Uint8Array {
     return new Uint8Array(this.memory.buffer);

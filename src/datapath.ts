@@ -156,7 +156,7 @@ export class Datapath {
       c.module,
     );
     this.core.exports.initDatapath(c.pageSeed);
-    for (const [name, value] of Object.entries(c.params)) this.core.setParam(name, value);
+    this.core.setParams(c.params);
     this.arenaBase = this.core.constant("arenaBase");
     this.arenaLimit = arenaBytes;
   }
@@ -233,7 +233,7 @@ export class Datapath {
     const i32 = new Int32Array(this.core.memory.buffer);
     const stop = this.core.constant("STATE_STOP") >> 2;
     Atomics.store(i32, stop, Math.max(Atomics.load(i32, stop), mode === "now" ? STOP_NOW : STOP_DRAIN));
-    for (const bell of ["STATE_GUEST_DOORBELL", "STATE_DEVICE_DOORBELL"]) {
+    for (const bell of ["STATE_GUEST_DOORBELL", "STATE_DEVICE_DOORBELL"] as const) {
       const i = this.core.constant(bell) >> 2;
       Atomics.add(i32, i, 1);
       Atomics.notify(i32, i);

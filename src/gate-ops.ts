@@ -41,7 +41,8 @@ export interface OpsCount {
 /** Instructions per wire frame of the metered `module` for `cfg` over OPS_LOOPS passes. */
 export function countOps(module: WebAssembly.Module, capture: BenchCapture, cfg: BenchConfig, slowdownNs = 0): OpsCount {
   const rig = new InlineRig(module, capture, { deterministicClock: true });
-  const x = rig.core.exports;
+  // The meter's two exports exist only in the metered build (src/meter.ts adds them).
+  const x = rig.core.exports as unknown as Record<string, () => bigint | number>;
   if (typeof x[METER_READ] !== "function") throw new Error("vnic gate: countOps needs a metered core (src/meter.ts)");
   let instructions = 0n;
   const wireFrames = rig.run(cfg, OPS_LOOPS, slowdownNs, () => x[METER_RESET](), () => (instructions = BigInt(x[METER_READ]())));

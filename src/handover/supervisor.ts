@@ -244,7 +244,7 @@ export class DeviceSupervisor {
   /** The --handover-config change, at the first cooperative hand-over. */
   private applyConfig(): void {
     const cfg = this.opts.config!;
-    for (const [name, v] of Object.entries(cfg.params)) this.core.setParam(name, v);
+    this.core.setParams(cfg.params);
     this.log.configApplied = true;
     this.log.newSegment(cfg.text, Number(this.core.counter("deviceDescriptors")));
   }

@@ -7,7 +7,7 @@
 // pump has handled and frees the space after it, skipping frames the kernel refused, so the
 // copy is what went out, in order.
 
-import type { Core } from "../core.js";
+import type { Core, CounterName } from "../core.js";
 import { loadWireNative, PumpStats, WireNative } from "./native.js";
 import { OffloadMode, passBits, passedOperations } from "./offload-mode.js";
 
@@ -134,7 +134,7 @@ export class IfacePump {
 
   facts(): IfaceFacts {
     const s = this.finished ?? this.native.stats(this.handle);
-    const c = (name: string) => Number(this.core.counter(name));
+    const c = (name: CounterName) => Number(this.core.counter(name));
     return {
       name: this.name,
       backend: this.backend,

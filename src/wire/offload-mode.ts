@@ -8,7 +8,7 @@
 // veth's "TSO" never segments: passing large sends through to one hands its peer super-packets,
 // which is why the default is emulate.
 
-import type { Core } from "../core.js";
+import type { ConstantName, Core } from "../core.js";
 import type { WireNative } from "./native.js";
 
 export type OffloadMode = "emulate" | "passthrough" | "auto";
@@ -16,7 +16,7 @@ export const OFFLOAD_MODES: readonly OffloadMode[] = ["emulate", "passthrough", 
 
 /** The operations to pass through (PASS_* bits, assembly/passthrough.ts) for `mode` on `name`. */
 export function passBits(mode: OffloadMode, core: Core, native: WireNative, name: string): number {
-  const [lso4, csum4, lso6, csum6] = ["PASS_LSO4", "PASS_CSUM4", "PASS_LSO6", "PASS_CSUM6"].map((n) => core.constant(n));
+  const [lso4, csum4, lso6, csum6] = (["PASS_LSO4", "PASS_CSUM4", "PASS_LSO6", "PASS_CSUM6"] as const).map((n) => core.constant(n));
   if (mode === "emulate") return 0;
   if (mode === "passthrough") return lso4 | csum4 | lso6 | csum6;
   const f = native.features(name);
@@ -31,6 +31,6 @@ export function passBits(mode: OffloadMode, core: Core, native: WireNative, name
 
 /** The report's words for the bits. */
 export function passedOperations(bits: number, core: Core): string[] {
-  const names: [string, string][] = [["PASS_LSO4", "TCPv4 large sends"], ["PASS_LSO6", "TCPv6 large sends"], ["PASS_CSUM4", "IPv4 checksums"], ["PASS_CSUM6", "IPv6 checksums"]];
+  const names: [ConstantName, string][] = [["PASS_LSO4", "TCPv4 large sends"], ["PASS_LSO6", "TCPv6 large sends"], ["PASS_CSUM4", "IPv4 checksums"], ["PASS_CSUM6", "IPv6 checksums"]];
   return names.filter(([b]) => bits & core.constant(b)).map(([, n]) => n);
 }

@@ -331,12 +331,12 @@ export class DeviceRig {
     const x = this.core.exports;
     x.initDatapath(0xf022);
     // Free-running ring indices start just below 2^32, so every rig crosses the wrap.
-    for (const r of ["RING_GUEST_TX", "RING_PHYS_TX", "RING_USED"]) x.ringResetAt(this.core.constant(r), 0xffffffc0);
+    for (const r of ["RING_GUEST_TX", "RING_PHYS_TX", "RING_USED"] as const) x.ringResetAt(this.core.constant(r), 0xffffffc0);
     x.coalesceReset?.(0xffffffc0);
     this.core.setParam("wireDiscard", 0);
     for (const name of ["GD_GPA", "GD_LEN", "GD_COOKIE", "GD_FLAGS", "GD_GSO_TYPE", "GD_HDR_LEN", "GD_GSO_SIZE", "GD_CSUM_START",
       "GD_CSUM_OFFSET", "GD_TIMESTAMP", "UE_COOKIE", "UE_STATUS", "UE_WIRE_FRAMES", "RING_GUEST_TX", "RING_USED", "wireBase",
-      "wireBytes", "WIRE_WRAP", "WIRE_RECORD_HEADER"]) this.C[name] = this.core.constant(name);
+      "wireBytes", "WIRE_WRAP", "WIRE_RECORD_HEADER"] as const) this.C[name] = this.core.constant(name);
     this.drops = new Map([...this.core.constantsWithPrefix("DROP_")].map(([n, v]) => [v, n]));
     const params = new Set(this.core.constantsWithPrefix("P_").keys());
     this.env = {
@@ -479,7 +479,7 @@ export class DeviceRig {
     this.core.setParam("copyMode", s.copyMode);
     this.core.setParam("copyBytes", s.copyBytes);
     this.core.setParam("mtu", s.mtu);
-    for (const [k, v] of Object.entries(s.params)) this.core.setParam(k, v);
+    this.core.setParams(s.params);
   }
 
   private writeContent(d: FuzzDesc): void {

@@ -24,8 +24,8 @@ export const POISONED_REGIONS = ["ARENA"];
 // Fixed pages below REGIONS_START (assembly/layout.ts): which ones the device may write.
 // RINGS, STATE and COUNTERS hold ring indices, sleep flags, coalescing state and counters;
 // INFLIGHT the hand-over records (assembly/inflight.ts).
-const DEVICE_WRITABLE_PAGES = ["RINGS_BASE", "STATE_BASE", "COUNTERS_BASE", "INFLIGHT_BASE"];
-const FROZEN_PAGES = ["CONFIG_BASE", "PARAMS_BASE", "HISTOGRAM_BASE"];
+const DEVICE_WRITABLE_PAGES = ["RINGS_BASE", "STATE_BASE", "COUNTERS_BASE", "INFLIGHT_BASE"] as const;
+const FROZEN_PAGES = ["CONFIG_BASE", "PARAMS_BASE", "HISTOGRAM_BASE"] as const;
 
 export interface MemRange {
   name: string;
@@ -47,7 +47,7 @@ export function classifyMemory(core: Core): (MemRange & { cls: MemClass })[] {
   let at = 0;
   for (const { n, at: base } of fixed) {
     if (base > at) out.push({ name: `unused ${hex(at)}..${hex(base)}`, start: at, end: base, cls: "poisoned" });
-    out.push({ name: n.replace("_BASE", "") + " page", start: base, end: base + page, cls: DEVICE_WRITABLE_PAGES.includes(n) ? "writable" : "frozen" });
+    out.push({ name: n.replace("_BASE", "") + " page", start: base, end: base + page, cls: (DEVICE_WRITABLE_PAGES as readonly string[]).includes(n) ? "writable" : "frozen" });
     at = base + page;
   }
   const regionsStart = core.constant("REGIONS_START");
