@@ -60,6 +60,11 @@ export class Pacer {
     }
   }
 
+  /** Is a frame already due (the guest is behind its schedule)? */
+  behind(): boolean {
+    return this.msUntilDue() <= 0;
+  }
+
   /** How long the idle guest loop should wait on its doorbell (0: spin). */
   idleWaitMs(): number {
     const due = this.msUntilDue();
