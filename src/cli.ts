@@ -256,6 +256,13 @@ async function replayCommand(argv: string[]): Promise<number> {
   let totalFrames: number | undefined; // known once the capture is placed (not when streamed)
   const progress = progressSampler({ statsEverySeconds: numberOption(values.stats, "--stats"), out: process.stderr, totalFrames: () => totalFrames });
   const handover = handoverOptions(values, params);
+  const config = {
+    budget: intOption(values.budget, "--budget", 32, 1, 4096),
+    ringSlots,
+    guestRamBytes: intOption(values["guest-ram"], "--guest-ram", 64, 1, 2048) << 20,
+    pageSeed: intOption(values.seed, "--seed", 24301, 0, 0xffffffff),
+    flavor: values["debug-core"] ? ("debug" as const) : ("release" as const),
+  };
   const facts = await replay({
     handover,
     capture: positionals[0],
@@ -271,13 +278,7 @@ async function replayCommand(argv: string[]): Promise<number> {
     pace,
     durationSeconds: numberOption(values.duration, "--duration"),
     preloadLimit: intOption(values["preload-limit"], "--preload-limit", DEFAULT_PRELOAD_LIMIT >> 20, 0, 1 << 20) * (1 << 20),
-    config: {
-      budget: intOption(values.budget, "--budget", 32, 1, 4096),
-      ringSlots,
-      guestRamBytes: intOption(values["guest-ram"], "--guest-ram", 64, 1, 2048) << 20,
-      pageSeed: intOption(values.seed, "--seed", 24301, 0, 0xffffffff),
-      flavor: values["debug-core"] ? "debug" : "release",
-    },
+    config,
     sampler: combineSamplers(recorder?.sampler, progress),
     onStart: (dp) => {
       recorder?.attach(dp);
@@ -299,7 +300,10 @@ async function replayCommand(argv: string[]): Promise<number> {
     return EXIT_FAILED;
   }
   if (recorder && values.report) {
-    recorder.write(values.report, facts);
+    const { runContext } = await import("./replay-report-context.js");
+    const settings = { loops, limit, pace: pace ?? "topspeed", coalesce, offload: values.iface ?? values.intf1 ? offload : undefined, params,
+      iface: values.iface ?? values.intf1, out: values.out, streamed: facts.streamed, handover: handover?.firstConfig };
+    recorder.write(values.report, facts, runContext(["replay", ...argv], { ...settings, config }, facts.run.guest.startUs));
     process.stdout.write(`wrote report to ${values.report}\n`);
   }
   if (values.verbose && facts.out) {
