@@ -116,7 +116,6 @@ export default function runStage(task: StageTask): StageResult {
   let sleeps = 0;
   let idle = 0;
   for (;;) {
-    pacer?.update();
     const work = step(task.budget);
     steps++;
     if (task.failAfterSteps !== undefined && steps >= task.failAfterSteps) {
