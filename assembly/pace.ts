@@ -1,8 +1,7 @@
 // Replay pacing, guest side. From the time elapsed since the replay started (anchored at the
 // start, never at the previous packet, so error never accumulates) the guest computes how far
 // the replay may have got, once per burst from the clock read its post takes anyway
-// (paceRefresh; the host names the rate and the start with guestPaceFrom). The host may also
-// hand the limits in directly with guestSetPace(). The limits:
+// (paceRefresh; the host names the rate and the start with guestPaceFrom). The limits:
 //   --pps N         frames:  floor(elapsed · N) + 1
 //   --mbps N        bytes:   elapsed · N·10^6 / 8   (the next frame goes once the bytes before
 //                            it fit, whatever its own size)
@@ -62,12 +61,6 @@ export function paceRefresh(nowNs: u64): void {
   if (paceKind == PACE_PPS) maxFrames = <u64>Math.floor(s * paceRate) + 1;
   else if (paceKind == PACE_MBPS) maxBytes = <u64>Math.floor((s * paceRate * 1e6) / 8) + 1;
   else maxCaptureNs = <u64>Math.floor(s * 1e9 * paceRate);
-}
-
-export function guestSetPace(frameLimit: u64, byteLimit: u64, captureNsLimit: u64): void {
-  maxFrames = frameLimit;
-  maxBytes = byteLimit;
-  maxCaptureNs = captureNsLimit;
 }
 
 /** Capture time of record `rec` relative to the first frame, loops included. */
