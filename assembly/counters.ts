@@ -45,6 +45,8 @@ export const C_segments: u32 = 79; // MTU-sized frames made by LSO stage 2
 export const C_csumCompleted: u32 = 80; // checksums completed for NEEDS_CSUM frames
 export const C_stranded: u32 = 82; // completions held when the device stopped
 export const C_wireFull: u32 = 83; // NIC stopped by a full wire ring (backpressure)
+export const C_usoSuperPackets: u32 = 84; // of C_superPackets: UDP segmentation (GSO_UDP_L4)
+export const C_tunnelSuperPackets: u32 = 85; // of C_superPackets: VXLAN/Geneve (inner TCP or UDP)
 export const C_passedLso: u32 = 100; // large sends passed through to the kernel (--offload)
 export const C_passedCsum: u32 = 101; // checksum requests passed through to the kernel (--offload)
 

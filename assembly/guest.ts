@@ -19,7 +19,7 @@ import { RING_GUEST_TX, RING_USED, SHADOW_ENTRY_SIZE, STATE_DEVICE_DOORBELL,
 import { ARENA_RECORD_HEADER, arenaClose, arenaExhausted, arenaInit, arenaLoopsDone, arenaNext, arenaPublish,
   arenaTake } from "./arena";
 import { param, P_guestBufferBytes, P_guestResident } from "./params";
-import { paceAllows, paceInit, paceOffsetOf, paceTook } from "./pace";
+import { paceAllows, paceInit, paceOffsetOf, paceRefresh, paceRefreshNow, paceTook } from "./pace";
 import { ringAvailable, ringHead, ringPublish, ringRelease, ringReserve, ringSlot, ringTail } from "./ring";
 import * as D from "./descriptors";
 import { countAdd, C_guestBytesPosted, C_guestCompleted, C_guestCompletionErrors,
@@ -121,6 +121,7 @@ function guestPost(budget: u32): u32 {
   }
   const head = ringHead(RING_GUEST_TX);
   const now = clockNowNs();
+  paceRefresh(now); // the allowance for this burst, from the same clock read
   const resident = param(P_guestResident) != 0;
   let posted: u32 = 0;
   let bytes: u64 = 0;
@@ -219,6 +220,7 @@ function guestCanPost(): bool {
   if (arenaExhausted()) return true; // one more step notices it is done
   if (ringReserve(RING_GUEST_TX, 1) == 0) return false;
   const rec = arenaNext();
+  paceRefreshNow();
   if (rec == 0 || !paceAllows(rec)) return false;
   if (param(P_guestResident) != 0) return true;
   const len = load<u32>(rec);

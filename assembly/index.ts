@@ -21,7 +21,7 @@ export { guestInit, guestStep, guestPrepareSleep, guestWoke, guestInFlight, gues
   guestNextCaptureOffsetNs } from "./guest";
 export { ARENA_RECORD_HEADER, ARENA_WRAP, ARENA_BYTES, ARENA_FRAMES, ARENA_LOOPS, ARENA_LIMIT, ARENA_STREAMING,
   ARENA_SPAN_NS, ARENA_HEAD, ARENA_EOF, ARENA_TAIL } from "./arena";
-export { guestSetPace } from "./pace";
+export { guestPaceFrom, PACE_PPS, PACE_MBPS, PACE_MULTIPLIER } from "./pace";
 export { deviceStep, devicePrepareSleep, deviceWoke } from "./device";
 export { translateStage, checkGuestRange } from "./translate";
 export { nicStage, slowdownSink } from "./nic";

@@ -27,7 +27,7 @@
 import { MAX_SG, POOL_DATA_SIZE, RING_PHYS_TX, ringSlots } from "./layout";
 import { ringSlot } from "./ring";
 import * as D from "./descriptors";
-import { countAdd, C_stage1Chunks, C_superPackets, DROP_badMss, DROP_lsoTooManyChunks,
+import { countAdd, C_stage1Chunks, C_superPackets, C_tunnelSuperPackets, C_usoSuperPackets, DROP_badMss, DROP_lsoTooManyChunks,
   DROP_tooManySegments, STATUS_OK } from "./counters";
 import { param, P_fixedId, P_nicMaxLso, P_nicTunnelLsoOff } from "./params";
 import { copyFromGuest, pagesSpanned } from "./guestmem";
@@ -125,6 +125,8 @@ export function translateLargeSend(physIndex: u32, room: u32): u32 {
     emitChunk(physIndex + <u32>c, template, <u32>c, chunks, perChunk, offset, len, srcHeaders);
   }
   countAdd(C_superPackets, 1);
+  if (udp) countAdd(C_usoSuperPackets, 1);
+  if (outerL3 != 0) countAdd(C_tunnelSuperPackets, 1);
   if (chunks > 1) countAdd(C_stage1Chunks, chunks);
   return chunks;
 }

@@ -26,6 +26,7 @@ export const P_nicTunnelLsoOff: u32 = 19; // 1: the NIC cannot segment tunnels (
 export const P_inflight: u32 = 27; // device: 1 keeps in-flight records so a new device can take over (inflight.ts)
 export const P_wireGate: u32 = 20; // 1: the capture writer reads only what the wire pump sent (--iface with --out)
 export const P_offloadPass: u32 = 21; // PASS_* bits (passthrough.ts): operations handed to the kernel as they are
+export const P_sendTimestamps: u32 = 30; // 1: each wire record carries the time its burst left the NIC stage (--timestamps send)
 export const P_COUNT: u32 = 32;
 
 // @ts-ignore: decorator

@@ -20,7 +20,8 @@
 // one atomic store of head (wirePublish), once per burst.
 
 import { STATE_WIRE, STATE_WIRE_CONSUMER, wireBase, wireBytes } from "./layout";
-import { param, P_wireDiscard } from "./params";
+import { param, P_sendTimestamps, P_wireDiscard } from "./params";
+import { clockNowNs } from "./clock";
 import { countAdd, C_wireFull } from "./counters";
 
 export const WIRE_RECORD_HEADER: u32 = 16;
@@ -41,6 +42,10 @@ const W_TAIL: u32 = STATE_WIRE_CONSUMER + 0;
 let localHead: u32 = 0; // head including records reserved but not yet published
 let openRecord: u32 = 0; // address of the record being filled (0: none)
 let openHead: u32 = 0; // localHead before the open record was reserved (for wireAbort)
+// --timestamps send (P_sendTimestamps): the time this burst left the NIC stage, read once per
+// burst (a host call costs more than a frame's work: clock.ts). Kept non-decreasing here, so
+// the output's times never step back across bursts or loops even if the clock did.
+let sendStampNs: u64 = 0;
 
 export function wireInit(): void {
   atomic.store<u32>(W_HEAD, 0);
@@ -52,6 +57,10 @@ export function wireInit(): void {
 export function wireBegin(): void {
   localHead = load<u32>(W_HEAD);
   openRecord = 0;
+  if (param(P_sendTimestamps) != 0) {
+    const now = clockNowNs();
+    if (now > sendStampNs) sendStampNs = now;
+  }
 }
 
 /** Reserves room for a frame of `len` bytes; returns the address to write it at, or 0 when
@@ -98,8 +107,10 @@ export function wireHasRoom(bytes: u32): bool {
   return false;
 }
 
-/** Finishes the open record: its timestamp, and it becomes part of the next publish. */
-export function wireCommit(timestampNs: u64): void {
+/** Finishes the open record: its timestamp (the capture's, or under --timestamps send the
+ *  burst's send time), and it becomes part of the next publish. */
+export function wireCommit(captureNs: u64): void {
+  const timestampNs = param(P_sendTimestamps) != 0 ? sendStampNs : captureNs;
   const sec = timestampNs / 1_000_000_000;
   store<u32>(openRecord + 8, sec > 0xffffffff ? 0xffffffff : <u32>sec);
   store<u32>(openRecord + 12, <u32>(timestampNs % 1_000_000_000));

@@ -53,7 +53,11 @@ datapath's counters, and checks its books (exit 1 if they do not balance).
 
 Options:
   --out FILE         write the transmitted frames to FILE (pcap; nanosecond pcap when the
-                     input had nanosecond timestamps)
+                     input had nanosecond timestamps, or with --timestamps send)
+  --timestamps capture|send  the times --out gives each frame: capture (default: the
+                     capture's own, so the output is reproducible and compares with the input
+                     and with Linux's output byte for byte), or send (when the frame's burst
+                     left the NIC stage, in ns since the epoch, non-decreasing across loops)
   -i, --iface NAME   send the transmitted frames out of Linux interface NAME (AF_PACKET;
                      also --intf1 NAME, as tcpreplay spells it); needs CAP_NET_RAW
   --wire BACKEND     with --iface: auto (default: AF_XDP when it works, else AF_PACKET; the
@@ -195,6 +199,7 @@ async function replayCommand(argv: string[]): Promise<number> {
       "handover-config": { type: "string" },
       strict: { type: "boolean" },
       "fail-on-drop": { type: "boolean" },
+      timestamps: { type: "string" },
       quiet: { type: "boolean" },
       verbose: { type: "boolean" },
       help: { type: "boolean", short: "h" },
@@ -234,6 +239,7 @@ async function replayCommand(argv: string[]): Promise<number> {
     vxlanPort: intOption(values["vxlan-port"], "--vxlan-port", 4789, 1, 65535),
     genevePort: intOption(values["geneve-port"], "--geneve-port", 6081, 1, 65535),
     nicTunnelLsoOff: onOff(values["nic-tunnel-lso"], "--nic-tunnel-lso", true) ? 0 : 1,
+    sendTimestamps: timestampsOption(values.timestamps),
   };
   const pace = parsePace(values);
   const offload = (values.offload ?? "emulate") as OffloadMode;
@@ -250,6 +256,13 @@ async function replayCommand(argv: string[]): Promise<number> {
   let totalFrames: number | undefined; // known once the capture is placed (not when streamed)
   const progress = progressSampler({ statsEverySeconds: numberOption(values.stats, "--stats"), out: process.stderr, totalFrames: () => totalFrames });
   const handover = handoverOptions(values, params);
+  const config = {
+    budget: intOption(values.budget, "--budget", 32, 1, 4096),
+    ringSlots,
+    guestRamBytes: intOption(values["guest-ram"], "--guest-ram", 64, 1, 2048) << 20,
+    pageSeed: intOption(values.seed, "--seed", 24301, 0, 0xffffffff),
+    flavor: values["debug-core"] ? ("debug" as const) : ("release" as const),
+  };
   const facts = await replay({
     handover,
     capture: positionals[0],
@@ -265,13 +278,7 @@ async function replayCommand(argv: string[]): Promise<number> {
     pace,
     durationSeconds: numberOption(values.duration, "--duration"),
     preloadLimit: intOption(values["preload-limit"], "--preload-limit", DEFAULT_PRELOAD_LIMIT >> 20, 0, 1 << 20) * (1 << 20),
-    config: {
-      budget: intOption(values.budget, "--budget", 32, 1, 4096),
-      ringSlots,
-      guestRamBytes: intOption(values["guest-ram"], "--guest-ram", 64, 1, 2048) << 20,
-      pageSeed: intOption(values.seed, "--seed", 24301, 0, 0xffffffff),
-      flavor: values["debug-core"] ? "debug" : "release",
-    },
+    config,
     sampler: combineSamplers(recorder?.sampler, progress),
     onStart: (dp) => {
       recorder?.attach(dp);
@@ -293,7 +300,10 @@ async function replayCommand(argv: string[]): Promise<number> {
     return EXIT_FAILED;
   }
   if (recorder && values.report) {
-    recorder.write(values.report, facts);
+    const { runContext } = await import("./replay-report-context.js");
+    const settings = { loops, limit, pace: pace ?? "topspeed", coalesce, offload: values.iface ?? values.intf1 ? offload : undefined, params,
+      iface: values.iface ?? values.intf1, out: values.out, streamed: facts.streamed, handover: handover?.firstConfig };
+    recorder.write(values.report, facts, runContext(["replay", ...argv], { ...settings, config }, facts.run.guest.startUs));
     process.stdout.write(`wrote report to ${values.report}\n`);
   }
   if (values.verbose && facts.out) {
@@ -423,6 +433,13 @@ function reportError(e: unknown): number {
 }
 
 /** An on|off option (undefined: the default). */
+/** --timestamps capture|send → the core's P_sendTimestamps (wire_sink.ts). */
+function timestampsOption(value: string | undefined): number {
+  if (value === undefined || value === "capture") return 0;
+  if (value === "send") return 1;
+  throw new UsageError(`--timestamps takes capture or send, not "${value}"`);
+}
+
 function onOff(value: string | undefined, name: string, dflt: boolean): boolean {
   if (value === undefined) return dflt;
   if (value === "on") return true;

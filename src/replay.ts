@@ -126,7 +126,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
   try {
     if (streamed) feeder!.fill(); // reads the first frames
     writer = opts.out
-      ? new PcapWriter(opts.out, { nanosecond: info.nanosecond, snapLen: 262144, openPath: plan!.path, onFailure: () => dp.requestStop("drain") })
+      ? new PcapWriter(opts.out, { nanosecond: info.nanosecond || opts.params.sendTimestamps === 1, snapLen: 262144, openPath: plan!.path, onFailure: () => dp.requestStop("drain") })
       : undefined;
     opts.onStart?.(dp);
     if (opts.durationSeconds) timer = setTimeout(() => dp.requestStop("drain"), opts.durationSeconds * 1000);

@@ -15,6 +15,7 @@ import type { ReplayFacts } from "./report.js";
 import { jsonReport } from "./report.js";
 import type { BenchResults, ConfigResult } from "./bench.js";
 import { LatencySummary, RunSample, latencyFromCore } from "./bench-run.js";
+import { RunContext, contextRows, fromFirstPost, largeSendRows } from "./replay-report-context.js";
 
 // ---------------------------------------------------------------- tiny SVG plotting
 
@@ -261,6 +262,10 @@ export interface ReplayReportInput {
   facts: ReplayFacts;
   samples: RunSample[];
   latency: LatencySummary | null;
+  /** The options, commit and machine (replay-report-context.ts); samples start at its first post. */
+  context?: RunContext;
+  /** Wall clock (µs since the epoch) of each sample, to put the first post at t = 0. */
+  sampleWallUs?: number[];
 }
 
 export function replayReportHtml(r: ReplayReportInput): string {
@@ -276,13 +281,18 @@ export function replayReportHtml(r: ReplayReportInput): string {
     ["dropped", `${j.dropped.total}`],
     ["books", j.books.balanced ? "balanced" : `UNBALANCED: ${j.books.problems.join("; ")}`],
   ];
+  const samples = fromFirstPost(r.samples, r.sampleWallUs ?? [], r.context?.firstPostUs);
+  const lso = largeSendRows(r.facts.snapshot);
   const body = [
     `<h2>Summary</h2>`, table(["", "value"], rows, 2),
+    ...(r.context ? [`<h2>Run: options, commit, machine</h2>`, table(["", "value"], contextRows(r.context), 2)] : []),
+    `<h2>Large sends</h2>`,
+    lso ? table(["", "count"], lso, 1) : `<p class="meta">No large sends in this run (no descriptor asked for TSO or USO).</p>`,
     `<h2>Rate and latency</h2><div class="grid2">`,
-    xyChart("Rate over time", "time since start (s)", "Mpps (wire frames)", [{ name: "wire", points: rateSeries(r.samples) }]),
+    xyChart("Rate over time", r.context?.firstPostUs !== undefined ? "time since the first post (s)" : "time since start (s)", "Mpps (wire frames)", [{ name: "wire", points: rateSeries(samples) }]),
     latencyChart("Completion latency", r.latency),
     `</div><h2>Coalescing and copying</h2><div class="grid2">`,
-    xyChart("Completions per interrupt vs commands in flight", "commands in flight (at the sample)", "completions per interrupt", [{ name: "samples", points: coalescingSeries(r.samples) }], "dots"),
+    xyChart("Completions per interrupt vs commands in flight", "commands in flight (at the sample)", "completions per interrupt", [{ name: "samples", points: coalescingSeries(samples) }], "dots"),
     barChart("Bytes copied into pre-translated buffers vs referenced (SG)", "bytes", [{
       label: "this run",
       parts: [
@@ -359,6 +369,7 @@ export function writeReplayReport(file: string, r: ReplayReportInput): void {
  */
 export function replayReportRecorder(everyMs = 20) {
   const samples: RunSample[] = [];
+  const sampleWallUs: number[] = [];
   let dp: Datapath | undefined;
   const cpu0 = process.cpuUsage();
   const sampler: RunSampler = {
@@ -367,6 +378,7 @@ export function replayReportRecorder(everyMs = 20) {
       const c = s.counters;
       const n = (v: bigint | undefined) => Number(v ?? 0n);
       const cpu = process.cpuUsage(cpu0);
+      sampleWallUs.push((performance.timeOrigin + performance.now()) * 1000); // the clock of RunResult's startUs
       samples.push({
         t, wireFrames: n(c.wireFrames), wireBytes: n(c.wireBytes), posted: n(c.guestPosted), completed: n(c.guestCompleted),
         interrupts: n(c.interrupts), bytesCopied: n(c.bytesCopied), bytesReferenced: n(c.bytesReferenced), cpuUs: cpu.user + cpu.system,
@@ -379,8 +391,8 @@ export function replayReportRecorder(everyMs = 20) {
     attach(d: Datapath) {
       dp = d;
     },
-    write(file: string, facts: ReplayFacts) {
-      writeReplayReport(file, { facts, samples, latency: dp ? latencyFromCore(dp.core) : null });
+    write(file: string, facts: ReplayFacts, context?: RunContext) {
+      writeReplayReport(file, { facts, samples, sampleWallUs, context, latency: dp ? latencyFromCore(dp.core) : null });
     },
   };
 }

@@ -144,7 +144,8 @@ describe("Ctrl-C", () => {
     const input = path.join(dir, "big.pcap");
     const out = path.join(dir, "sigint-out.pcap");
     const frames = writeCapture(input, 10_000, () => 64);
-    const child = spawn(process.execPath, [vnic, "replay", input, "--loop", "1000", "--out", out], { stdio: ["ignore", "pipe", "pipe"] });
+    // --loop 0 (until stopped): 1000 loops (10^7 frames) sometimes finished within the second.
+    const child = spawn(process.execPath, [vnic, "replay", input, "--loop", "0", "--out", out], { stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -168,7 +169,6 @@ describe("Ctrl-C", () => {
     expect(stdout).toMatch(/^Books: balanced/m);
     const sentFrames = Number(actual![1]);
     expect(sentFrames).toBeGreaterThan(0);
-    expect(sentFrames).toBeLessThan(10_000 * 1000); // it really was cut short
     // The output capture is finished: every record whole (the reader throws on a cut-short
     // one), as many as the summary says, each the input frame it should be.
     let i = 0;

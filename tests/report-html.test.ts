@@ -1,5 +1,5 @@
 // The HTML report is one self-contained page: inline SVG plots, no script, nothing fetched.
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { readCounters } from "../src/counters.js";
 import { benchReportHtml, coalescingSeries, rateSeries, replayReportHtml } from "../src/report-html.js";
 import type { BenchResults, ConfigResult } from "../src/bench.js";
@@ -7,6 +7,11 @@ import type { RunSample } from "../src/bench-run.js";
 import { spread } from "../src/bench-stats.js";
 import { testCore } from "./helpers/core.js";
 import { DeviceTimeSampler } from "../src/workers/device-time.js";
+import { fromFirstPost, largeSendRows } from "../src/replay-report-context.js";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 
 const samples: RunSample[] = Array.from({ length: 6 }, (_, i) => ({
   t: 0.05 * (i + 1), wireFrames: 1000 * i * i, wireBytes: 64000 * i * i, posted: 1000 * i * i + 300, completed: 1000 * i * i,
@@ -79,5 +84,62 @@ describe("HTML report", () => {
     selfContained(html);
     expect(html).toContain("64/adaptive/headers");
     expect(html).toContain("<td>41.5 / 77.3</td>");
+  });
+
+  it("puts the first post at t = 0: earlier samples left out, one zero sample at the origin", () => {
+    const wall = samples.map((x) => 1e15 + x.t * 1e6); // sample i taken at 1e15 µs + t
+    const firstPostUs = 1e15 + 0.12e6; // between the second (0.10 s) and third (0.15 s) sample
+    const re = fromFirstPost(samples, wall, firstPostUs);
+    expect(re[0]).toMatchObject({ t: 0, wireFrames: 0, posted: 0 });
+    expect(re.slice(1).map((x) => x.wireFrames)).toEqual(samples.slice(2).map((x) => x.wireFrames));
+    expect(re[1].t).toBeCloseTo(0.03, 9);
+    expect(fromFirstPost(samples, [], undefined)).toBe(samples); // no first post known: as taken
+  });
+
+  it("lists the large sends, with USO and tunnels only where present", () => {
+    const snapshot = readCounters(testCore());
+    expect(largeSendRows(snapshot)).toBeNull();
+    Object.assign(snapshot.counters, { superPackets: 4n, usoSuperPackets: 1n, tunnelSuperPackets: 0n, stage1Chunks: 2n, segments: 90n });
+    const rows = Object.fromEntries(largeSendRows(snapshot)!.map(([k, v]) => [k.trim(), v]));
+    expect(rows["super-packets (large-send descriptors)"]).toBe("4");
+    expect(rows["of which UDP segmentation (USO, GSO_UDP_L4)"]).toBe("1");
+    expect(rows["of which tunnelled (VXLAN/Geneve)"]).toBeUndefined();
+    expect(rows["segments per super-packet"]).toBe("22.50");
+  });
+});
+
+describe("vnic replay --report", () => {
+  const root = path.resolve(import.meta.dirname, "..");
+  const dir = mkdtempSync(path.join(tmpdir(), "vnic-report-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (capture: string, extra: string[]) => {
+    const file = path.join(dir, `${path.basename(capture)}.html`);
+    const r = spawnSync(process.execPath, [path.join(root, "bin", "vnic.js"), "replay", path.join(root, "captures", capture), "--report", file, ...extra], { encoding: "utf8", timeout: 60_000 });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(`wrote report to ${file}`);
+    return readFileSync(file, "utf8");
+  };
+
+  it("gives the options, the commit, the machine, and a time axis from the first post", () => {
+    const html = run("udp-64.pcap", ["--loop", "20", "--pps", "400000", "--mtu", "1400"]);
+    selfContained(html);
+    expect(html).toContain("vnic replay " + path.join(root, "captures", "udp-64.pcap") + " --report");
+    expect(html).toMatch(/<td class="l">pace<\/td><td class="l">kind=pps, rate=400000<\/td>/);
+    expect(html).toMatch(/mtu=1400, /);
+    const head = execFileSync("git", ["rev-parse", "HEAD"], { cwd: root, encoding: "utf8" }).trim();
+    expect(html).toContain(head);
+    expect(html).toMatch(/\d+ cores, linux-/);
+    expect(html).toContain("time since the first post (s)");
+    expect(html).toContain("No large sends in this run");
+  });
+
+  it.each([
+    ["linux-gso/uso-v4-1200.in.pcap", "of which UDP segmentation (USO, GSO_UDP_L4)</td><td>2</td>"],
+    ["linux-gso/vxlan-v4-csum.in.pcap", "of which tunnelled (VXLAN/Geneve)</td><td>11</td>"],
+    ["linux-gso/v4-bigtcp.in.pcap", "stage-1 chunks (cut for the NIC's largest send)</td><td>16</td>"],
+  ])("has a large-send section (%s)", (capture, expected) => {
+    const html = run(capture, []);
+    expect(html).toContain("<h2>Large sends</h2>");
+    expect(html).toContain(expected);
   });
 });

@@ -2,7 +2,9 @@
 //
 // Every allowance is computed from the time elapsed since the replay started, never from the
 // previous packet, so scheduling jitter never accumulates into drift (tcpreplay's users see
-// its per-packet sleeps drift at high rates). Between frames the loop sleeps on the guest
+// its per-packet sleeps drift at high rates). The guest computes it itself, once per burst,
+// from the clock read its post takes anyway (assembly/pace.ts guestPaceFrom): here we only
+// name the rate and the start. Between frames the loop sleeps on the guest
 // doorbell (an interrupt still wakes it) when the next frame is more than SPIN_BELOW_MS away,
 // and spins otherwise: Atomics.wait cannot time much below a tenth of a millisecond.
 
@@ -18,33 +20,19 @@ const WAKE_EARLY_MS = 0.15;
 
 export class Pacer {
   private readonly t0 = performance.now();
-  private readonly setPace: (frames: bigint, bytes: bigint, captureNs: bigint) => void;
-  private readonly unlimited = 0xffffffffffffffffn;
 
   constructor(
     private readonly spec: PaceSpec,
     private readonly core: Core,
   ) {
-    this.setPace = core.exports.guestSetPace;
-    this.update();
+    // The start on the core's clock (src/core.ts passes it as env.nowUs), in ns.
+    const startNs = BigInt(Math.round((performance.timeOrigin + this.t0) * 1e6));
+    const kind = { pps: "PACE_PPS", mbps: "PACE_MBPS", multiplier: "PACE_MULTIPLIER" }[spec.kind];
+    core.exports.guestPaceFrom(core.constant(kind), spec.rate, startNs);
   }
 
   private elapsedMs(): number {
     return performance.now() - this.t0;
-  }
-
-  /** Hands the guest its allowance for now. */
-  update(): void {
-    const s = this.elapsedMs() / 1000;
-    const u = this.unlimited;
-    switch (this.spec.kind) {
-      case "pps":
-        return this.setPace(BigInt(Math.floor(s * this.spec.rate) + 1), u, u);
-      case "mbps":
-        return this.setPace(u, BigInt(Math.floor((s * this.spec.rate * 1e6) / 8) + 1), u);
-      case "multiplier":
-        return this.setPace(u, u, BigInt(Math.floor(s * 1e9 * this.spec.rate)));
-    }
   }
 
   /** Milliseconds until the next frame is due (≤ 0: now). */
@@ -58,6 +46,11 @@ export class Pacer {
       case "multiplier":
         return Number(BigInt.asUintN(64, this.core.exports.guestNextCaptureOffsetNs())) / 1e6 / this.spec.rate - at;
     }
+  }
+
+  /** Is a frame already due (the guest is behind its schedule)? */
+  behind(): boolean {
+    return this.msUntilDue() <= 0;
   }
 
   /** How long the idle guest loop should wait on its doorbell (0: spin). */
