@@ -27,7 +27,7 @@ export class Pacer {
   ) {
     // The start on the core's clock (src/core.ts passes it as env.nowUs), in ns.
     const startNs = BigInt(Math.round((performance.timeOrigin + this.t0) * 1e6));
-    const kind = { pps: "PACE_PPS", mbps: "PACE_MBPS", multiplier: "PACE_MULTIPLIER" }[spec.kind];
+    const kind = ({ pps: "PACE_PPS", mbps: "PACE_MBPS", multiplier: "PACE_MULTIPLIER" } as const)[spec.kind];
     core.exports.guestPaceFrom(core.constant(kind), spec.rate, startNs);
   }
 
