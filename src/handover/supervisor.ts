@@ -5,12 +5,15 @@
 // ring is the holding queue (a full ring is backpressure, never a loss), and each new device
 // reconciles from the in-flight records before its first step (assembly/handover.ts).
 //
-// Exactly one device thread may run: the one IF_ACTIVE_SERIAL names. Warm standbys (spawned,
-// core instantiated, task received, waiting on that word) is always prepared, so a restart is
-// the old thread's exit and a wake-up, not a thread start: the backup takes over from the
-// primary's state. A cooperative hand-over is done by the devices themselves (the old one names
-// its successor after leaving its loop, src/handover/device-worker.ts); after a kill, the host
-// names the standby only once the old thread's 'exit' event says it is gone.
+// Exactly one device thread may run: the one IF_ACTIVE_SERIAL names. With chaos, warm
+// standbys (spawned, core instantiated, task received, waiting on that word) are always
+// prepared, so a restart is the old thread's exit and a wake-up, not a thread start: the backup
+// takes over from the primary's state; after a kill, the host names the standby only once the
+// old thread's 'exit' event says it is gone. A cooperative hand-over is done by the devices
+// themselves (the old one names its successor after leaving its loop,
+// src/handover/device-worker.ts); without chaos the successor is a fresh core instance on the
+// same thread (no standby threads at all: see device-worker.ts for why), and a device that
+// died on its own is replaced by a thread started then.
 //
 // The guard: devices that die on their own (not by our kill) MAX in a row, each before doing
 // any work, end the run with one DatapathError line; what was already on the wire stays there
@@ -67,9 +70,13 @@ class DeviceThread {
     this.worker = new Worker(script, { workerData: { memory: core.memory, module: core.module } });
     let resolveReady!: () => void;
     this.ready = new Promise((r) => (resolveReady = r));
-    this.worker.on("message", (m: { kind: string; result?: StageResult; message?: string }) => {
+    this.worker.on("message", (m: { kind: string; result?: StageResult; message?: string; serial?: number; continues?: boolean }) => {
       if (m.kind === "ready") resolveReady();
-      else if (m.kind === "result") this.settle({ kind: "result", result: m.result! });
+      else if (m.kind === "result") {
+        this.settle({ kind: "result", result: m.result! });
+        // The thread went on to the next device itself: its outcome is the next one to await.
+        if (m.continues) this.next(m.serial! + 1);
+      }
       else if (m.kind === "unused") this.settle({ kind: "unused" });
       else if (m.kind === "error") this.error = { kind: "error", message: m.message! };
     });
@@ -83,10 +90,14 @@ class DeviceThread {
 
   /** Gives the thread its next device to run (it waits for IF_ACTIVE_SERIAL to name it). */
   begin(task: DeviceWorkerTask): void {
-    this.serial = task.serial;
-    this.outcome = new Promise((resolve) => (this.settle = resolve));
+    this.next(task.serial);
     if (this.exited) this.settle(this.error ?? { kind: "exit", code: -1 });
     else this.worker.postMessage(task);
+  }
+
+  private next(serial: number): void {
+    this.serial = serial;
+    this.outcome = new Promise((resolve) => (this.settle = resolve));
   }
 }
 
@@ -99,6 +110,9 @@ export class DeviceSupervisor {
   private readonly random: () => number;
   private killsLeft: number;
   private spawned = 0;
+  /** Chaos kills asked for: devices rotate over warm standby threads; else one thread runs
+   *  device after device (src/handover/device-worker.ts). */
+  private readonly chaos: boolean;
 
   constructor(
     private readonly core: Core,
@@ -111,6 +125,7 @@ export class DeviceSupervisor {
     this.f64 = new Float64Array(core.memory.buffer);
     this.random = seededRandom(opts.chaosSeed);
     this.killsLeft = opts.chaosKills;
+    this.chaos = opts.chaosKills > 0;
     this.log = new HandoverLog(firstConfig);
     core.setParam("inflight", 1);
   }
@@ -126,7 +141,7 @@ export class DeviceSupervisor {
     const chainNext = !(this.opts.config && serial === 1);
     const t = recycled ?? new DeviceThread(this.script, this.core);
     this.firstWork(serial, 0);
-    t.begin({ serial, budget: this.budget, every: this.opts.every, chainNext });
+    t.begin({ serial, budget: this.budget, every: this.opts.every, chainNext, inThread: !this.chaos });
     return t;
   }
 
@@ -149,9 +164,10 @@ export class DeviceSupervisor {
   /** Runs devices until the datapath stops; resolves with a result for the whole device stage. */
   async run(): Promise<StageResult> {
     let active = this.spawn();
-    // Two standbys ahead: the host's answer to one hand-over (giving the recycled thread its
-    // next device) may come late on a loaded machine without the chain of devices waiting.
-    const standbys = [this.spawn(), this.spawn()];
+    // With chaos, two standbys ahead: the host's answer to one hand-over (giving the recycled
+    // thread its next device) may come late on a loaded machine without the chain of devices
+    // waiting.
+    const standbys = this.chaos ? [this.spawn(), this.spawn()] : [];
     const splits: DeviceTimeSplit[] = [];
     let first: StageResult | undefined;
     let last: StageResult | undefined;
@@ -172,13 +188,15 @@ export class DeviceSupervisor {
       for (;;) {
         let killTimer: NodeJS.Timeout | undefined;
         const victim = active;
+        const serial = active.serial;
         const life = this.random() * 2 * CHAOS_MEAN_LIFE_MS;
         // Each kill waits for a warm standby: the restart then measures the hand-over itself.
         const standby = standbys[0];
         if (this.killsLeft > 0) void standby.ready.then(() => (killTimer = victim.exited ? undefined : setTimeout(() => this.kill(victim), life)));
         const outcome = await active.outcome;
         if (killTimer) clearTimeout(killTimer);
-        finish(active.serial);
+        finish(serial);
+        const next = serial + 1;
         if (outcome.kind === "unused") break;
         if (outcome.kind === "result") {
           consecutiveFailures = 0;
@@ -186,29 +204,39 @@ export class DeviceSupervisor {
           last = outcome.result;
           if (outcome.result.timeSplit) splits.push(outcome.result.timeSplit);
           if (!outcome.result.handedOver) break; // the datapath stopped it
-          events.set(standby.serial, this.log.handover("handover", outcome.result.endUs, Number(this.core.counter("deviceDescriptors")), this.phase()));
+          events.set(next, this.log.handover("handover", outcome.result.endUs, Number(this.core.counter("deviceDescriptors")), this.phase()));
           if (this.opts.config && !this.log.configApplied) {
             // Only now, with no device running, may the configuration change.
-            await active.outcome;
             this.applyConfig();
-            this.activate(standby.serial);
+            this.activate(next);
           }
         } else if (active.killed) {
           consecutiveFailures = 0;
-          events.set(standby.serial, this.log.handover("restart", active.killedAtUs, Number(this.core.counter("deviceDescriptors")), this.phase()));
+          events.set(next, this.log.handover("restart", active.killedAtUs, Number(this.core.counter("deviceDescriptors")), this.phase()));
           if (this.stopped()) break;
-          this.activate(standby.serial);
+          this.activate(next);
         } else {
           // Died on its own (a crash, an exit, an exception).
           const why = outcome.kind === "error" ? outcome.message : `its thread exited with code ${outcome.code}`;
-          consecutiveFailures = this.firstWork(active.serial) !== 0 ? 1 : consecutiveFailures + 1;
+          consecutiveFailures = this.firstWork(serial) !== 0 ? 1 : consecutiveFailures + 1;
           this.log.failures++;
           if (consecutiveFailures >= this.opts.maxConsecutiveFailures) {
             throw new Error(`the device died ${consecutiveFailures} times in a row without doing any work (last: ${why}); gave up after ${this.log.failures} failed devices`);
           }
-          events.set(standby.serial, this.log.handover("restart", nowUs(), Number(this.core.counter("deviceDescriptors")), this.phase()));
+          events.set(next, this.log.handover("restart", nowUs(), Number(this.core.counter("deviceDescriptors")), this.phase()));
           if (this.stopped()) break;
-          this.activate(standby.serial);
+          if (!this.chaos) {
+            // No standby without chaos: the next device starts on a new thread, now.
+            this.spawned = serial;
+            active = this.spawn();
+            await active.ready;
+          }
+          this.activate(next);
+        }
+        if (!this.chaos) {
+          // The thread runs its successor itself (its outcome is already the next one).
+          this.spawned = Math.max(this.spawned, next);
+          continue;
         }
         const healthy = outcome.kind === "result" && !active.exited ? active : undefined;
         active = standbys.shift()!;
