@@ -28,21 +28,10 @@ import { STOP_NOW } from "../stop.js";
 import type { HandoverOptions } from "./options.js";
 import type { DeviceWorkerTask } from "./device-worker.js";
 import { HandoverLog, HandoverEvent, SegmentConfig } from "./report.js";
+import { Rng } from "../rng.js";
 
 function nowUs(): number {
   return (performance.timeOrigin + performance.now()) * 1000;
-}
-
-/** mulberry32: a small seeded generator (the kill schedule is reproducible by seed). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** A chaos kill lands this long after its device was activated: uniform in [0, 2·mean). */
@@ -123,7 +112,8 @@ export class DeviceSupervisor {
     this.i32 = new Int32Array(core.memory.buffer);
     this.u32 = new Uint32Array(core.memory.buffer);
     this.f64 = new Float64Array(core.memory.buffer);
-    this.random = seededRandom(opts.chaosSeed);
+    const rng = new Rng(opts.chaosSeed); // the kill schedule is reproducible by seed
+    this.random = () => rng.next();
     this.killsLeft = opts.chaosKills;
     this.chaos = opts.chaosKills > 0;
     this.log = new HandoverLog(firstConfig);
