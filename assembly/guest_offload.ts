@@ -34,7 +34,7 @@ import { IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, NH_HOP_BY_HOP, ipv
 import { IPPROTO_TCP, TCP_CHECKSUM, TCP_CWR, TCP_FLAGS, TCP_RST, TCP_SYN, TCP_URG } from "./wire/tcp";
 import { IPPROTO_UDP, UDP_CHECKSUM, UDP_HEADER_LEN } from "./wire/udp";
 import { udpFlowGsoSize, udpFlowNote } from "./udp_flows";
-import { parseTunnel, tunInnerL3, tunInnerL4, tunInnerProto, tunInnerVersion, tunOuterVersion, tunTotalLen } from "./wire/tunnel";
+import { parseUdpTunnel, tunInnerL3, tunInnerL4, tunInnerProto, tunInnerVersion, tunOuterVersion, tunTotalLen } from "./wire/tunnel";
 
 const PARSE_WINDOW: u32 = 256;
 
@@ -59,7 +59,8 @@ export function requestOffloads(gd: u32, frame: u32, len: u32, gpa: u32): void {
     requestLargeSend(gd, frame, l2, l4, v4, mtu);
     return;
   }
-  if (proto == IPPROTO_UDP && parseTunnel(frame, len < PARSE_WINDOW ? len : PARSE_WINDOW)) {
+  // parseHeaders found this UDP header (l4 != 0): the port test is all a plain datagram pays.
+  if (proto == IPPROTO_UDP && parseUdpTunnel(frame, len < PARSE_WINDOW ? len : PARSE_WINDOW)) {
     requestForTunnel(gd, frame, len, gpa, l2, l4, mtu, csum);
     return;
   }

@@ -58,6 +58,13 @@ export function tunnelInnerOffset(p: u32, l4: u32, avail: u32): u32 {
 // @ts-ignore: decorator
 @inline export function parseTunnel(p: u32, avail: u32): bool {
   if (hdrL4Offset == 0 || hdrL4Proto != IPPROTO_UDP) return false;
+  return parseUdpTunnel(p, avail);
+}
+
+/** parseTunnel for a caller that knows the outer stack parsed to a UDP header (hdrL4Offset set,
+ *  hdrL4Proto UDP): the port test alone. */
+// @ts-ignore: decorator
+@inline export function parseUdpTunnel(p: u32, avail: u32): bool {
   const port = <u32>be16(p + hdrL4Offset + UDP_DST_PORT);
   if (port != vxlanPort() && port != genevePort()) return false;
   return parseTunnelStack(p, avail);
