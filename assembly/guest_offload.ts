@@ -54,8 +54,8 @@ export function requestOffloads(gd: u32, frame: u32, len: u32, gpa: u32): void {
   if (v4 ? ipv4IsFragment(frame + l2) : ipv6Fragmented) return;
   // A SYN, RST or URG segment is never a large send (Linux builds none: tcp_gso_segment
   // refuses them); one longer than the MTU is posted as it is and the NIC drops it as oversize.
-  const unsegmentable = proto == IPPROTO_TCP && (<u32>load<u8>(frame + l4 + TCP_FLAGS) & (TCP_SYN | TCP_RST | TCP_URG)) != 0;
-  if (proto == IPPROTO_TCP && len - l2 > mtu && !unsegmentable) {
+  // (Tested last: only a TCP packet over the MTU reads its flags.)
+  if (proto == IPPROTO_TCP && len - l2 > mtu && (<u32>load<u8>(frame + l4 + TCP_FLAGS) & (TCP_SYN | TCP_RST | TCP_URG)) == 0) {
     requestLargeSend(gd, frame, l2, l4, v4, mtu);
     return;
   }
