@@ -12,7 +12,7 @@
 // state memory (layout.ts STATE_UDP_FLOWS). A collision replaces the entry: only a hint is lost.
 
 import { STATE_UDP_FLOWS } from "./layout";
-import { UDP_DST_PORT, UDP_SRC_PORT } from "./wire/udp";
+import { UDP_SRC_PORT } from "./wire/udp";
 
 const ENTRIES: u32 = 256;
 const ENTRY_SIZE: u32 = 8;
@@ -34,7 +34,8 @@ function flowKey(ip: u32, v4: bool, udp: u32): u32 {
   } else {
     for (let i: u32 = 8; i < 40; i += 4) h = fnvMix(h, load<u32>(ip + i));
   }
-  h = fnvMix(h, <u32>load<u16>(udp + UDP_SRC_PORT) | (<u32>load<u16>(udp + UDP_DST_PORT) << 16));
+  // Both ports in one little-endian word: source port in the low half, destination in the high.
+  h = fnvMix(h, load<u32>(udp + UDP_SRC_PORT));
   return h == 0 ? 1 : h;
 }
 
