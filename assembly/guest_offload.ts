@@ -34,7 +34,7 @@ import { IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, NH_HOP_BY_HOP, ipv
 import { IPPROTO_TCP, TCP_CHECKSUM, TCP_CWR, TCP_FLAGS, TCP_RST, TCP_SYN, TCP_URG } from "./wire/tcp";
 import { IPPROTO_UDP, UDP_CHECKSUM, UDP_HEADER_LEN } from "./wire/udp";
 import { udpFlowGsoSize, udpFlowNote } from "./udp_flows";
-import { parseTunnel, tunInnerL3, tunInnerL4, tunInnerProto, tunInnerVersion, tunOuterVersion, tunTotalLen } from "./wire/tunnel";
+import { parseUdpTunnel, tunInnerL3, tunInnerL4, tunInnerProto, tunInnerVersion, tunOuterVersion, tunTotalLen } from "./wire/tunnel";
 
 const PARSE_WINDOW: u32 = 256;
 
@@ -54,12 +54,13 @@ export function requestOffloads(gd: u32, frame: u32, len: u32, gpa: u32): void {
   if (v4 ? ipv4IsFragment(frame + l2) : ipv6Fragmented) return;
   // A SYN, RST or URG segment is never a large send (Linux builds none: tcp_gso_segment
   // refuses them); one longer than the MTU is posted as it is and the NIC drops it as oversize.
-  const unsegmentable = proto == IPPROTO_TCP && (<u32>load<u8>(frame + l4 + TCP_FLAGS) & (TCP_SYN | TCP_RST | TCP_URG)) != 0;
-  if (proto == IPPROTO_TCP && len - l2 > mtu && !unsegmentable) {
+  // (Tested last: only a TCP packet over the MTU reads its flags.)
+  if (proto == IPPROTO_TCP && len - l2 > mtu && (<u32>load<u8>(frame + l4 + TCP_FLAGS) & (TCP_SYN | TCP_RST | TCP_URG)) == 0) {
     requestLargeSend(gd, frame, l2, l4, v4, mtu);
     return;
   }
-  if (proto == IPPROTO_UDP && parseTunnel(frame, len < PARSE_WINDOW ? len : PARSE_WINDOW)) {
+  // parseHeaders found this UDP header (l4 != 0): the port test is all a plain datagram pays.
+  if (proto == IPPROTO_UDP && parseUdpTunnel(frame, len < PARSE_WINDOW ? len : PARSE_WINDOW)) {
     requestForTunnel(gd, frame, len, gpa, l2, l4, mtu, csum);
     return;
   }
