@@ -104,15 +104,25 @@ export interface PieceSpec {
   segmentsBefore: number;
 }
 
-/** One piece (chunk or segment): the template, its payload slice, and the fixed-up IP and TCP
- *  headers. Its TCP checksum field is left for the caller (seed for chunks, full for segments). */
-export function emitPiece(ls: LargeSend, spec: PieceSpec, fixedId: boolean): Uint8Array {
+/** What every large send's piece starts as, TCP or UDP: its template, its payload slice, and its
+ *  IP header fixed up (IPv4 total length, ID — +1 per MSS segment before it unless fixed — and
+ *  header checksum; or IPv6 payload length). */
+export function emitIpPiece(
+  ls: Pick<LargeSend, "frame" | "layout" | "template" | "l3" | "ipVersion" | "ipHeaderLen" | "id0">, spec: PieceSpec, fixedId: boolean,
+): Uint8Array {
   const out = new Uint8Array(ls.template.length + spec.length);
   out.set(ls.template);
   const from = ls.layout.payload + spec.offset;
   out.set(ls.frame.subarray(from, from + spec.length), ls.template.length);
   if (ls.ipVersion === 4) fixIpv4(out, ls, fixedId ? ls.id0 : (ls.id0 + spec.segmentsBefore) & 0xffff);
   else set16(out, ls.l3 + IPV6_PAYLOAD_LENGTH, out.length - ls.l3 - IPV6_HEADER_LEN);
+  return out;
+}
+
+/** One piece (chunk or segment): the template, its payload slice, and the fixed-up IP and TCP
+ *  headers. Its TCP checksum field is left for the caller (seed for chunks, full for segments). */
+export function emitPiece(ls: LargeSend, spec: PieceSpec, fixedId: boolean): Uint8Array {
+  const out = emitIpPiece(ls, spec, fixedId);
   // seq advances by the payload bytes before the piece, mod 2^32 (RFC 9293 §3.4).
   set32(out, ls.l4 + TCP_SEQ, (ls.seq0 + spec.offset) >>> 0);
   out[ls.l4 + TCP_FLAGS] = pieceFlags(ls.flags, spec.first, spec.last);

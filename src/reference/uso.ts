@@ -10,10 +10,10 @@
 import { checksumOf, fold, onesSum, pseudoHeaderSumV4, pseudoHeaderSumV6 } from "./checksum.js";
 import { OffloadError } from "./errors.js";
 import {
-  IPV4_ID, IPV6_HEADER_LEN, IPV6_PAYLOAD_LENGTH, Layout, PROTO_UDP, UDP_CHECKSUM, UDP_HEADER_LEN, UDP_LENGTH, copyOf, get16,
+  IPV4_ID, IPV6_HEADER_LEN, Layout, PROTO_UDP, UDP_CHECKSUM, UDP_HEADER_LEN, UDP_LENGTH, copyOf, get16,
   parseFrame, set16,
 } from "./headers.js";
-import { LsoOptions, PieceSpec, checkSegmentCount, fixIpv4, segmentCount } from "./piece.js";
+import { LsoOptions, PieceSpec, checkSegmentCount, emitIpPiece, segmentCount } from "./piece.js";
 import { DEFAULT_NIC_MAX_LSO, Stage1Options } from "./stage1.js";
 
 /** A checked UDP large send. */
@@ -46,12 +46,7 @@ export function prepareUdpLargeSend(frame: Uint8Array, opts: LsoOptions): UdpLar
 
 /** One piece: template + payload slice with IP and UDP length fixed; checksum left to the caller. */
 export function emitUdpPiece(ls: UdpLargeSend, spec: PieceSpec, fixedId: boolean): Uint8Array {
-  const out = new Uint8Array(ls.template.length + spec.length);
-  out.set(ls.template);
-  const from = ls.layout.payload + spec.offset;
-  out.set(ls.frame.subarray(from, from + spec.length), ls.template.length);
-  if (ls.ipVersion === 4) fixIpv4(out, ls, fixedId ? ls.id0 : (ls.id0 + spec.segmentsBefore) & 0xffff);
-  else set16(out, ls.l3 + IPV6_PAYLOAD_LENGTH, out.length - ls.l3 - IPV6_HEADER_LEN);
+  const out = emitIpPiece(ls, spec, fixedId);
   set16(out, ls.l4 + UDP_LENGTH, out.length - ls.l4);
   return out;
 }
