@@ -17,7 +17,7 @@ import {
   segmentTcp, stage1Split,
 } from "../src/reference/index.js";
 import { LsoRig, RigParams, VIRTIO_NET_HDR_F_NEEDS_CSUM } from "./helpers/lso-core.js";
-import { LsoFrameSpec, buildLsoFrame, fillRandom } from "./helpers/lso-frames.js";
+import { LsoFrameSpec, buildLsoFrame, fillRandom, firstDifference } from "./helpers/lso-frames.js";
 
 const RUNS = Number(process.env.LSO_RUNS ?? 10_000);
 const SEED = process.env.LSO_SEED ? Number(process.env.LSO_SEED) : undefined;
@@ -128,15 +128,6 @@ function faultsOf(c: LsoCase, built: ReturnType<typeof buildLsoFrame>, mtu: numb
   if (Math.max(1, Math.ceil(s.payloadLen / c.mss)) > c.maxSegments) f.add("segments");
   if (nicLimit(c, built)) f.add("nicLimit");
   return f;
-}
-
-function firstDifference(a: Uint8Array[], b: Uint8Array[]): string | null {
-  if (a.length !== b.length) return `${a.length} frames vs ${b.length}`;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i].length !== b[i].length) return `frame ${i}: length ${a[i].length} vs ${b[i].length}`;
-    for (let j = 0; j < a[i].length; j++) if (a[i][j] !== b[i][j]) return `frame ${i} byte ${j}: 0x${a[i][j].toString(16)} vs 0x${b[i][j].toString(16)}`;
-  }
-  return null;
 }
 
 const tally = new Map<string, number>();

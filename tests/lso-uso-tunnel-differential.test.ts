@@ -11,7 +11,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { segmentTunnel, segmentUdp, stage1SplitTunnel, stage1SplitUdp } from "../src/reference/index.js";
 import { LsoRig, VIRTIO_NET_HDR_F_NEEDS_CSUM } from "./helpers/lso-core.js";
-import { LsoFrameSpec, buildLsoFrame, fillRandom } from "./helpers/lso-frames.js";
+import { LsoFrameSpec, buildLsoFrame, fillRandom, firstDifference } from "./helpers/lso-frames.js";
 
 const RUNS = Number(process.env.LSO_RUNS ?? 1500);
 const SEED = process.env.LSO_SEED ? Number(process.env.LSO_SEED) : undefined;
@@ -26,15 +26,6 @@ const put16 = (b: Uint8Array, o: number, v: number) => {
   b[o] = (v >>> 8) & 0xff;
   b[o + 1] = v & 0xff;
 };
-
-function firstDifference(a: Uint8Array[], b: Uint8Array[]): string | null {
-  if (a.length !== b.length) return `${a.length} frames vs ${b.length}`;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i].length !== b[i].length) return `frame ${i}: length ${a[i].length} vs ${b[i].length}`;
-    for (let j = 0; j < a[i].length; j++) if (a[i][j] !== b[i][j]) return `frame ${i} byte ${j}: 0x${a[i][j].toString(16)} vs 0x${b[i][j].toString(16)}`;
-  }
-  return null;
-}
 
 const innerSpec = (o: { ip: 4 | 6; vlanTags: number; optionWords: number; payloadLen: number; id: number; seq: number; flags: number; seed: number; tcpOptionWords: number }): LsoFrameSpec => ({
   vlanTags: o.vlanTags, ip: o.ip, ipv4OptionWords: o.ip === 4 ? o.optionWords : 0, ipv6DestOpts: o.ip === 6 && o.optionWords > 5 ? o.optionWords % 3 : -1,

@@ -185,3 +185,13 @@ export function l4ProtoOf(f: Uint8Array): number {
   }
   return next;
 }
+
+/** Where two frame lists first differ (count, a length, or a byte), or null when they are equal. */
+export function firstDifference(a: Uint8Array[], b: Uint8Array[]): string | null {
+  if (a.length !== b.length) return `${a.length} frames vs ${b.length}`;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].length !== b[i].length) return `frame ${i}: length ${a[i].length} vs ${b[i].length}`;
+    for (let j = 0; j < a[i].length; j++) if (a[i][j] !== b[i][j]) return `frame ${i} byte ${j}: 0x${a[i][j].toString(16)} vs 0x${b[i][j].toString(16)}`;
+  }
+  return null;
+}
