@@ -21,6 +21,7 @@ import { BenchConfig, COALESCE_POLICIES, CoalesceName, InlineResult, RunSample, 
 import { Calibrator, calibrateCpu } from "./bench-calibrate.js";
 import { GitInfo, MachineInfo, Spread, gitInfo, machineInfo, median, spread } from "./bench-stats.js";
 import { parseCopyMode } from "./copy-options.js";
+import { UsageError } from "./cli-errors.js";
 
 export const BENCH_SCHEMA = "vnic-bench/1";
 export const ALL_CAPTURES = ["64", "imix", "1514", "tso64k", "tso185k"];
@@ -282,8 +283,8 @@ export async function runBench(argv: string[]): Promise<number> {
   const quick = values.quick ?? false;
   const trials = values.trials ? Number(values.trials) : quick ? 3 : 5;
   const seconds = values.seconds ? Number(values.seconds) : quick ? 0.15 : 0.3;
-  if (!Number.isInteger(trials) || trials < 1 || trials > 1000) throw Object.assign(new Error(`--trials takes 1..1000, not ${values.trials}`), { code: "ERR_PARSE_ARGS_BAD" });
-  if (!(seconds > 0 && seconds <= 60)) throw Object.assign(new Error(`--seconds takes a number in (0, 60], not ${values.seconds}`), { code: "ERR_PARSE_ARGS_BAD" });
+  if (!Number.isInteger(trials) || trials < 1 || trials > 1000) throw new UsageError(`--trials takes 1..1000, not ${values.trials}`);
+  if (!(seconds > 0 && seconds <= 60)) throw new UsageError(`--seconds takes a number in (0, 60], not ${values.seconds}`);
   let configs: BenchConfig[];
   try {
     const copies = values.copy ? values.copy.split(",").map((s) => s.trim()) : quick ? ["headers"] : ALL_COPY_MODES;
@@ -294,7 +295,7 @@ export async function runBench(argv: string[]): Promise<number> {
       copies,
     );
   } catch (e) {
-    throw Object.assign(new Error((e as Error).message), { code: "ERR_PARSE_ARGS_BAD" });
+    throw new UsageError((e as Error).message);
   }
   const slowdownNs = envSlowdownNs();
   const t0 = performance.now();

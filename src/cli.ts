@@ -11,24 +11,24 @@ import { CaptureError } from "./capture/index.js";
 import { DatapathError } from "./datapath.js";
 import { parseCopyMode, COPY_MODES_HELP } from "./copy-options.js";
 import { COALESCE_HELP, CoalesceSpecError, DEFAULT_COALESCE, parseCoalesce } from "./coalesce-options.js";
-import { replay, DEFAULT_PRELOAD_LIMIT, ReplayOptionError } from "./replay.js";
+import { replay, DEFAULT_PRELOAD_LIMIT } from "./replay.js";
 import { clearProgress, combineSamplers, progressSampler } from "./progress.js";
 import type { PaceSpec } from "./workers/pacer.js";
 import { checkBooks, jsonReport, textReport } from "./report.js";
-import { HandoverOptionError, HandoverOptions, parseChaos, parseHandoverConfig } from "./handover/options.js";
+import { HandoverOptions, parseChaos, parseHandoverConfig } from "./handover/options.js";
 import { compileCore } from "./core.js";
 import { OutputError, checkOutputTarget } from "./output-file.js";
-import { TcpreplayOptionError, translateTcpreplayOptions } from "./tcpreplay-options.js";
+import { translateTcpreplayOptions } from "./tcpreplay-options.js";
 import { printDecoded, readWarnings, somethingLost } from "./replay-output.js";
 import { IfaceError, ifaceLostLine, WIRE_CHOICES, WireChoice } from "./wire/iface-pump.js";
 import { WireNativeMissing } from "./wire/native.js";
 import { OFFLOAD_MODES, OffloadMode } from "./wire/offload-mode.js";
+import { UsageError } from "./cli-errors.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 export const EXIT_BAD_INPUT = 2;
 
-class UsageError extends Error {}
 
 const MAIN_HELP = `vnic — a virtual-NIC transmit datapath in WebAssembly over shared memory
 
@@ -329,18 +329,14 @@ function handoverOptions(
   const every = intOption(values["handover-every"], "--handover-every", 0, 1);
   if (values["handover-config"] && every === 0) throw new UsageError("--handover-config needs --handover-every N (the hand-over it applies at)");
   if (every === 0 && values["chaos-device"] === undefined) return undefined;
-  try {
-    const chaos = values["chaos-device"] !== undefined ? parseChaos(values["chaos-device"]) : { kills: 0, seed: 1 };
-    const config = values["handover-config"]
-      ? { params: parseHandoverConfig(values["handover-config"], coreConstant), text: values["handover-config"] }
-      : undefined;
-    const firstConfig = `copy=${values.copy ?? "headers"},coalesce=${values.coalesce ?? DEFAULT_COALESCE},` +
-      `nic-max-lso=${params.nicMaxLso},nic-max-segments=${params.maxSegments},csum=${params.csumOffload ? "on" : "off"},fixed-id=${params.fixedId ? "on" : "off"}`;
-    return { options: { every, chaosKills: chaos.kills, chaosSeed: chaos.seed, config, maxConsecutiveFailures: 5 }, firstConfig };
-  } catch (e) {
-    if (e instanceof HandoverOptionError) throw new UsageError(e.message);
-    throw e;
-  }
+  // parseChaos and parseHandoverConfig throw HandoverOptionError, a UsageError: one line, exit 2.
+  const chaos = values["chaos-device"] !== undefined ? parseChaos(values["chaos-device"]) : { kills: 0, seed: 1 };
+  const config = values["handover-config"]
+    ? { params: parseHandoverConfig(values["handover-config"], coreConstant), text: values["handover-config"] }
+    : undefined;
+  const firstConfig = `copy=${values.copy ?? "headers"},coalesce=${values.coalesce ?? DEFAULT_COALESCE},` +
+    `nic-max-lso=${params.nicMaxLso},nic-max-segments=${params.maxSegments},csum=${params.csumOffload ? "on" : "off"},fixed-id=${params.fixedId ? "on" : "off"}`;
+  return { options: { every, chaosKills: chaos.kills, chaosSeed: chaos.seed, config, maxConsecutiveFailures: 5 }, firstConfig };
 }
 
 /** A core export's value, for option parsing before any datapath exists. */
@@ -393,7 +389,7 @@ function parseArgsMessage(e: Error & { code: string }): string {
         ? `${option.split(" ")[0]} needs a value; see --help`
         : `${option.split(" ")[0]} takes no value; see --help`;
     default:
-      return e.message; // our own commands' usage errors borrow the code (src/gate.ts)
+      return e.message;
   }
 }
 
@@ -406,7 +402,7 @@ function reportError(e: unknown): number {
     process.stderr.write(`vnic: ${e.message}\n`);
     return e instanceof IfaceError ? EXIT_BAD_INPUT : EXIT_FAILED;
   }
-  if (e instanceof UsageError || e instanceof ReplayOptionError || e instanceof TcpreplayOptionError) {
+  if (e instanceof UsageError) {
     process.stderr.write(`vnic: ${(e as Error).message}\n`);
     return EXIT_BAD_INPUT;
   }

@@ -37,6 +37,7 @@ import { AbConfig, abMeasure } from "./gate-ab.js";
 import { OPS_LOOPS, OpsCount, countOps, meteredModule } from "./gate-ops.js";
 import { configRows, gabEntries, gateJson, headlineOf, rowsTable, verdictOf } from "./gate-report.js";
 import { GitInfo, Interval, MachineInfo, Spread, bootstrapRatioOfMedians, gitInfo, machineInfo } from "./bench-stats.js";
+import { UsageError } from "./cli-errors.js";
 
 export const BASELINE_SCHEMA = "vnic-gate-baseline/1";
 export const DEFAULT_GATE_CONFIGS = ["64/adaptive/headers", "imix/adaptive/headers", "1514/adaptive/headers", "tso64k/adaptive/headers"];
@@ -183,9 +184,6 @@ Environment: VNIC_SLOWDOWN_NS=N adds about N ns of busy work per wire frame to t
 test only (never to the reference), to check that the gate fails a slowed build.
 `;
 
-class GateUsage extends Error {
-  code = "ERR_PARSE_ARGS_GATE";
-}
 
 /** The testbed a baseline's time figures belong to. */
 export function testbedOf(m: MachineInfo): string {
@@ -197,16 +195,16 @@ function readBaseline(file: string): Baseline {
   try {
     b = JSON.parse(readFileSync(file, "utf8")) as Baseline;
   } catch (e) {
-    throw new GateUsage(`cannot read baseline ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read baseline ${file}: ${(e as Error).message}`);
   }
-  if (b.schema !== BASELINE_SCHEMA) throw new GateUsage(`${file} is not a vnic gate baseline (schema ${b.schema})`);
+  if (b.schema !== BASELINE_SCHEMA) throw new UsageError(`${file} is not a vnic gate baseline (schema ${b.schema})`);
   return b;
 }
 
 function countAll(module: WebAssembly.Module, configs: BenchConfig[], captures: BenchCapture[], slowdownNs: number): OpsCount[] {
   return configs.map((cfg) => {
     const capture = captures.find((c) => c.name === cfg.capture);
-    if (!capture) throw new GateUsage(`no capture named ${cfg.capture}`);
+    if (!capture) throw new UsageError(`no capture named ${cfg.capture}`);
     return countOps(module, capture, cfg, slowdownNs);
   });
 }
@@ -250,22 +248,22 @@ export async function runGate(argv: string[]): Promise<number> {
     process.stdout.write(GATE_HELP);
     return 0;
   }
-  if (!values.baseline && !values["against-wasm"] && !values.against) throw new GateUsage("gate needs --against REV, --baseline FILE or --against-wasm REF.wasm (see vnic gate --help)");
-  if (values.update && !values.baseline) throw new GateUsage("--update needs --baseline FILE to write");
-  if (values["against-baseline-commit"] && !values.baseline) throw new GateUsage("--against-baseline-commit needs --baseline FILE");
+  if (!values.baseline && !values["against-wasm"] && !values.against) throw new UsageError("gate needs --against REV, --baseline FILE or --against-wasm REF.wasm (see vnic gate --help)");
+  if (values.update && !values.baseline) throw new UsageError("--update needs --baseline FILE to write");
+  if (values["against-baseline-commit"] && !values.baseline) throw new UsageError("--against-baseline-commit needs --baseline FILE");
   const tolerance = (values.tolerance !== undefined ? Number(values.tolerance) : DEFAULT_TOLERANCE_PCT) / 100;
-  if (!(tolerance >= 0 && tolerance < 1)) throw new GateUsage(`--tolerance takes a percentage in [0, 100), not ${values.tolerance}`);
+  if (!(tolerance >= 0 && tolerance < 1)) throw new UsageError(`--tolerance takes a percentage in [0, 100), not ${values.tolerance}`);
   const maxOpsGrowth = (values["max-ops-growth"] !== undefined ? Number(values["max-ops-growth"]) : DEFAULT_MAX_OPS_GROWTH_PCT) / 100;
-  if (!(maxOpsGrowth >= 0)) throw new GateUsage(`--max-ops-growth takes a percentage, not ${values["max-ops-growth"]}`);
+  if (!(maxOpsGrowth >= 0)) throw new UsageError(`--max-ops-growth takes a percentage, not ${values["max-ops-growth"]}`);
   const level = values.level !== undefined ? Number(values.level) : 0.95;
-  if (!(level > 0.5 && level < 1)) throw new GateUsage(`--level takes a confidence level such as 0.95, not ${values.level}`);
+  if (!(level > 0.5 && level < 1)) throw new UsageError(`--level takes a confidence level such as 0.95, not ${values.level}`);
   const pairs = values.pairs !== undefined ? Number(values.pairs) : DEFAULT_PAIRS;
-  if (!(Number.isInteger(pairs) && pairs >= 3)) throw new GateUsage(`--pairs takes a whole number ≥ 3, not ${values.pairs}`);
+  if (!(Number.isInteger(pairs) && pairs >= 3)) throw new UsageError(`--pairs takes a whole number ≥ 3, not ${values.pairs}`);
   const progress = (line: string) => process.stderr.write(`vnic gate: ${line}\n`);
   const metrics = values.metrics ?? "one-thread";
-  if (metrics !== "one-thread" && metrics !== "both") throw new GateUsage(`--metrics takes one-thread or both, not ${metrics}`);
+  if (metrics !== "one-thread" && metrics !== "both") throw new UsageError(`--metrics takes one-thread or both, not ${metrics}`);
   const maxForeignCores = values["max-foreign-cores"] !== undefined ? Number(values["max-foreign-cores"]) : Infinity;
-  if (!(maxForeignCores >= 0)) throw new GateUsage(`--max-foreign-cores takes a number of cores, not ${values["max-foreign-cores"]}`);
+  if (!(maxForeignCores >= 0)) throw new UsageError(`--max-foreign-cores takes a number of cores, not ${values["max-foreign-cores"]}`);
   const slowdownNs = envSlowdownNs();
   if (slowdownNs) progress(`VNIC_SLOWDOWN_NS=${slowdownNs}: the build under test's NIC stage does extra work per frame`);
   const root = projectRoot();
@@ -280,7 +278,7 @@ export async function runGate(argv: string[]): Promise<number> {
   try {
     current = compileWasm(currentWasm);
   } catch (e) {
-    throw new GateUsage(`cannot load the build under test ${currentWasm}: ${(e as Error).message}`);
+    throw new UsageError(`cannot load the build under test ${currentWasm}: ${(e as Error).message}`);
   }
 
   // The reference: REV, the baseline's commit, or none (stored figures only).
@@ -335,7 +333,7 @@ export async function runGate(argv: string[]): Promise<number> {
     } else {
       const base = ids.map((id) => {
         const b = baseline.configs.find((c) => c.id === id);
-        if (!b) throw new GateUsage(`configuration ${id} is not in the baseline (has ${baseline.configs.map((c) => c.id).join(", ")})`);
+        if (!b) throw new UsageError(`configuration ${id} is not in the baseline (has ${baseline.configs.map((c) => c.id).join(", ")})`);
         return b;
       });
       const trials = values.trials ? Number(values.trials) : baseline.trials;
@@ -379,12 +377,12 @@ function againstWasm(file: string, current: WebAssembly.Module, configs: BenchCo
   try {
     reference = compileWasm(file);
   } catch (e) {
-    throw new GateUsage(`cannot load reference build ${file}: ${(e as Error).message}`);
+    throw new UsageError(`cannot load reference build ${file}: ${(e as Error).message}`);
   }
   return configs.map((cfg) => {
     const id = configId(cfg);
     const capture = captures.find((c) => c.name === cfg.capture);
-    if (!capture) throw new GateUsage(`no capture named ${cfg.capture}`);
+    if (!capture) throw new UsageError(`no capture named ${cfg.capture}`);
     const loops = baseline?.configs.find((c) => c.id === id)?.inlineLoops ?? inlineLoopsFor(capture, cfg, 0.15);
     const ab = abInline(reference, current, capture, cfg, loops, DEFAULT_PAIRS, slowdownNs, level);
     const { interval } = ab;
@@ -415,6 +413,6 @@ function parseOrUsage(id: string) {
   try {
     return parseConfigId(id.trim());
   } catch (e) {
-    throw new GateUsage((e as Error).message);
+    throw new UsageError((e as Error).message);
   }
 }

@@ -5,6 +5,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateCapture, checkOptions, GEN_DEFAULTS, type GenOptions, type GenKind, type IpMode } from "./capture/generate.js";
+import { UsageError } from "./cli-errors.js";
 
 /** Super-packets `--kind tcp` writes without --count (about 16 MB at --super 65536). */
 export const TCP_DEFAULT_COUNT = 256;
@@ -65,8 +66,8 @@ export const BUNDLED: { file: string; args: string[] }[] = [
   { file: "bigtcp-185k-v6-hbh.pcap", args: ["--kind", "tcp", "--super", "185000", "--count", "8", "--flows", "2", "--ip", "6", "--jumbo-hbh", "--seed", "2"] },
 ];
 
-/** A bad command line: printed as one line with a pointer to --help, exit code 2. */
-export class UsageError extends Error {}
+// A bad command line: printed as one line with a pointer to --help, exit code 2.
+export { UsageError };
 
 type Parsed = { opts: GenOptions; out?: string; nanosecond: boolean; bundled?: string; help: boolean };
 

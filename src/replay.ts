@@ -16,6 +16,7 @@ import type { PaceSpec } from "./workers/pacer.js";
 import type { HandoverOptions } from "./handover/options.js";
 import type { OffloadMode } from "./wire/offload-mode.js";
 import type { WireChoice } from "./wire/iface-pump.js";
+import { UsageError } from "./cli-errors.js";
 
 export const DEFAULT_PRELOAD_LIMIT = 1 << 30;
 /** Arena ring size for streamed replays. */
@@ -54,7 +55,7 @@ export interface ReplayOptions {
 }
 
 /** Options that cannot work together with this capture (a usage error: exit 2). */
-export class ReplayOptionError extends Error {}
+export class ReplayOptionError extends UsageError {}
 
 export interface ReplayOutcome extends ReplayFacts {
   run: RunResult;

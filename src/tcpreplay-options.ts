@@ -10,6 +10,8 @@
 // --duration, --stats) need no row. `-i`/`--intf1` is deliberately absent: it is vnic's own
 // option (the interface to transmit on), not an alias.
 
+import { UsageError } from "./cli-errors.js";
+
 export interface Alias {
   /** tcpreplay's spellings. */
   names: string[];
@@ -51,7 +53,7 @@ export const INSTEAD: { names: string[]; use: string }[] = [
 ];
 
 /** An option that cannot be translated: one line for the user. */
-export class TcpreplayOptionError extends Error {}
+export class TcpreplayOptionError extends UsageError {}
 
 /** Rewrites tcpreplay spellings in `argv` to vnic's; throws TcpreplayOptionError for INSTEAD rows. */
 export function translateTcpreplayOptions(argv: string[]): string[] {

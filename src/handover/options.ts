@@ -3,6 +3,7 @@
 
 import { parseCopyMode } from "../copy-options.js";
 import { coalesceParams, parseCoalesce } from "../coalesce-options.js";
+import { UsageError } from "../cli-errors.js";
 
 export interface HandoverOptions {
   /** A new device worker every N guest descriptors (0: none). */
@@ -16,7 +17,7 @@ export interface HandoverOptions {
   maxConsecutiveFailures: number;
 }
 
-export class HandoverOptionError extends Error {}
+export class HandoverOptionError extends UsageError {}
 
 /** "1000" or "1000:7". */
 export function parseChaos(spec: string): { kills: number; seed: number } {
