@@ -91,13 +91,7 @@ function requestLargeSend(gd: u32, frame: u32, l2: u32, l4: u32, v4: bool, mtu: 
   if (mss == 0) mss = mtu > ipLen + tcpLen ? mtu - ipLen - tcpLen : 0;
   let type = v4 ? D.VIRTIO_NET_HDR_GSO_TCPV4 : D.VIRTIO_NET_HDR_GSO_TCPV6;
   if ((load<u8>(frame + l4 + TCP_FLAGS) & TCP_CWR) != 0) type |= D.VIRTIO_NET_HDR_GSO_ECN;
-  store<u8>(gd + D.GD_FLAGS, <u8>D.VIRTIO_NET_HDR_F_NEEDS_CSUM);
-  store<u8>(gd + D.GD_GSO_TYPE, <u8>type);
-  store<u16>(gd + D.GD_HDR_LEN, <u16>hdrTotalLen);
-  store<u16>(gd + D.GD_GSO_SIZE, <u16>(mss > 0xffff ? 0xffff : mss));
-  store<u16>(gd + D.GD_CSUM_START, <u16>l4);
-  store<u16>(gd + D.GD_CSUM_OFFSET, <u16>TCP_CHECKSUM);
-  countAdd(C_guestOffloadRequests, 1);
+  writeLargeSend(gd, D.VIRTIO_NET_HDR_F_NEEDS_CSUM, type, hdrTotalLen, mss, l4, TCP_CHECKSUM);
 }
 
 function requestUdpSegmentation(gd: u32, frame: u32, l2: u32, l4: u32, v4: bool, mtu: u32): void {
@@ -106,12 +100,17 @@ function requestUdpSegmentation(gd: u32, frame: u32, l2: u32, l4: u32, v4: bool,
   if (size == 0) size = udpFlowGsoSize(frame + l2, v4, frame + l4);
   const fromMtu = mtu > ipLen + UDP_HEADER_LEN ? mtu - ipLen - UDP_HEADER_LEN : 0;
   if (size == 0 || size > fromMtu) size = fromMtu; // a remembered size never exceeds the MTU's
-  store<u8>(gd + D.GD_FLAGS, <u8>D.VIRTIO_NET_HDR_F_NEEDS_CSUM);
-  store<u8>(gd + D.GD_GSO_TYPE, <u8>D.VIRTIO_NET_HDR_GSO_UDP_L4);
-  store<u16>(gd + D.GD_HDR_LEN, <u16>hdrTotalLen);
-  store<u16>(gd + D.GD_GSO_SIZE, <u16>(size > 0xffff ? 0xffff : size));
-  store<u16>(gd + D.GD_CSUM_START, <u16>l4);
-  store<u16>(gd + D.GD_CSUM_OFFSET, <u16>UDP_CHECKSUM);
+  writeLargeSend(gd, D.VIRTIO_NET_HDR_F_NEEDS_CSUM, D.VIRTIO_NET_HDR_GSO_UDP_L4, hdrTotalLen, size, l4, UDP_CHECKSUM);
+}
+
+/** The virtio_net_hdr of a large send (virtio 1.2 §5.1.6.2): gso_size saturates at the u16. */
+function writeLargeSend(gd: u32, flags: u32, type: u32, hdrLen: u32, gsoSize: u32, csumStart: u32, csumOffset: u32): void {
+  store<u8>(gd + D.GD_FLAGS, <u8>flags);
+  store<u8>(gd + D.GD_GSO_TYPE, <u8>type);
+  store<u16>(gd + D.GD_HDR_LEN, <u16>hdrLen);
+  store<u16>(gd + D.GD_GSO_SIZE, <u16>(gsoSize > 0xffff ? 0xffff : gsoSize));
+  store<u16>(gd + D.GD_CSUM_START, <u16>csumStart);
+  store<u16>(gd + D.GD_CSUM_OFFSET, <u16>csumOffset);
   countAdd(C_guestOffloadRequests, 1);
 }
 
@@ -128,13 +127,7 @@ function requestForTunnel(gd: u32, frame: u32, len: u32, gpa: u32, l2: u32, l4: 
     let type = (innerV4 ? D.VIRTIO_NET_HDR_GSO_TCPV4 : D.VIRTIO_NET_HDR_GSO_TCPV6) |
       (tunOuterVersion == 4 ? D.VIRTIO_NET_HDR_GSO_UDP_TUNNEL_IPV4 : D.VIRTIO_NET_HDR_GSO_UDP_TUNNEL_IPV6);
     if ((load<u8>(frame + tunInnerL4 + TCP_FLAGS) & TCP_CWR) != 0) type |= D.VIRTIO_NET_HDR_GSO_ECN;
-    store<u8>(gd + D.GD_FLAGS, <u8>(D.VIRTIO_NET_HDR_F_NEEDS_CSUM | (outerCsum ? D.VIRTIO_NET_HDR_F_UDP_TUNNEL_CSUM : 0)));
-    store<u8>(gd + D.GD_GSO_TYPE, <u8>type);
-    store<u16>(gd + D.GD_HDR_LEN, <u16>tunTotalLen);
-    store<u16>(gd + D.GD_GSO_SIZE, <u16>(mss > 0xffff ? 0xffff : mss));
-    store<u16>(gd + D.GD_CSUM_START, <u16>tunInnerL4);
-    store<u16>(gd + D.GD_CSUM_OFFSET, <u16>TCP_CHECKSUM);
-    countAdd(C_guestOffloadRequests, 1);
+    writeLargeSend(gd, D.VIRTIO_NET_HDR_F_NEEDS_CSUM | (outerCsum ? D.VIRTIO_NET_HDR_F_UDP_TUNNEL_CSUM : 0), type, tunTotalLen, mss, tunInnerL4, TCP_CHECKSUM);
     return;
   }
   if (!csum || (tunInnerProto != IPPROTO_TCP && tunInnerProto != IPPROTO_UDP)) return;
