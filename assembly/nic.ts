@@ -15,16 +15,14 @@ import * as D from "./descriptors";
 import { countAdd, countDrop, C_csumCompleted, C_deviceCompleted, C_devicePackets, C_wireBytes, C_wireFrames,
   DROP_badCsumRequest, DROP_oversize, DROP_runt, STATUS_OK } from "./counters";
 import { isLargeSend } from "./offload";
-import { segmentChunk, segmentBytes, segmentsMade, STALL } from "./segment";
+import { segmentChunk, segmentBytes, segmentsMade, segmentLoadState, segmentSaveState, STALL } from "./segment";
 import { checksumAdd, fold } from "./wire/checksum";
 import { param, P_mtu, P_slowdownNs } from "./params";
 import { ethernetHeaderLen, ETH_HEADER_LEN, MAX_TAGS, VLAN_TAG_LEN } from "./wire/ethernet";
 import { UDP_CHECKSUM } from "./wire/udp";
-import { wireAbort, wireBegin, wireCommit, wirePublish, wireReserve, wireSetOrigExtra } from "./wire_sink";
+import { wireAbort, wireBegin, wireCommit, wirePendingHead, wirePublish, wireReserve, wireSetOrigExtra } from "./wire_sink";
 import { deliverCompletions } from "./coalesce";
 import { inflightOn, nicClose, nicCommit, nicOpen, nicPendingSlot, setPhase, PH_NIC, PH_STAGE2 } from "./inflight";
-import { segmentLoadState as segmentLoadStateFrom, segmentSaveState } from "./segment";
-import { wirePendingHead } from "./wire_sink";
 import { copyBytes } from "./copy_small";
 import { passesThrough, VNET_HDR_LEN, writeVnetHeader } from "./passthrough";
 import { C_passedCsum, C_passedLso } from "./counters";
@@ -221,5 +219,5 @@ export function nicSaveState(slot: u32): void {
 export function nicLoadState(slot: u32): void {
   framesForCurrent = load<u32>(slot);
   skippingRefused = load<u32>(slot + 4) != 0;
-  segmentLoadStateFrom(slot + 8);
+  segmentLoadState(slot + 8);
 }

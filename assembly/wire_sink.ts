@@ -1,8 +1,8 @@
 // The wire: a byte ring of transmitted frames, from the NIC (producer, device thread) to the
 // host's capture writer (consumer, main thread).
 //
-// Record: [u32 length][u32 orig extra][u32 seconds][u32 nanoseconds][length bytes, padded to 8]
-// (orig extra: bytes the capture's snap length had cut off the frame; the pcap's orig_len is length + it):
+// Record: [u32 length][u16 flags][u16 orig extra][u32 seconds][u32 nanoseconds][length bytes, padded to 8]
+// (flags and orig extra: WIRE_RECORD_FLAGS / WIRE_RECORD_ORIG_EXTRA below; the pcap's orig_len is length + orig extra):
 // the timestamp is split here, in integer wasm, so the host writes pcap without 64-bit
 // arithmetic per frame (timestamps past 2106 saturate the seconds). A record
 // never wraps: when one does not fit before the end, the producer writes WIRE_WRAP where its

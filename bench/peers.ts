@@ -28,11 +28,10 @@
 //     [--frames-64 N] [--json FILE] [--markdown]
 
 import { parseArgs } from "node:util";
-import { spawn, ChildProcess } from "node:child_process";
+import { spawn, execFileSync, ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { execFileSync } from "node:child_process";
 import { replay } from "../src/replay.js";
 import { projectRoot } from "../src/core.js";
 import { parseCoalesce } from "../src/coalesce-options.js";

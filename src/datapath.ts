@@ -17,7 +17,7 @@ import type { StageResult, StageTask, StageName } from "./workers/stage.js";
 import { readCounters, CounterSnapshot } from "./counters.js";
 import { STOP_DRAIN, STOP_NOW } from "./stop.js";
 import type { ArenaFeeder } from "./arena-feeder.js";
-import { FrameDrainer, PcapBatchWriter, PcapDrainer } from "./wire-drain.js";
+import { FrameDrainer, PcapBatchWriter, PcapDrainer, type WireFrameSink } from "./wire-drain.js";
 import { MAX_RECORD } from "./capture/types.js";
 import { DeviceSupervisor } from "./handover/supervisor.js";
 import type { HandoverOptions } from "./handover/options.js";
@@ -78,8 +78,7 @@ export function guestBufferBytesFor(ringSlots: number, largest: number, guestRam
   return pages >= guestRamBytes ? 0 : pages;
 }
 
-export type { WireFrameSink } from "./wire-drain.js";
-import type { WireFrameSink } from "./wire-drain.js";
+export type { WireFrameSink };
 
 /** Called on the main thread every `everyMs` while the run goes on (and once at its end). */
 export interface RunSampler {
