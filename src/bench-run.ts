@@ -11,7 +11,8 @@ import { Datapath, RunResult, arenaRecordBytes } from "./datapath.js";
 import type { Core } from "./core.js";
 import type { CounterSnapshot } from "./counters.js";
 import { parseCopyMode } from "./copy-options.js";
-import { readLatency } from "./latency.js";
+import { readBuckets, readLatency } from "./latency.js";
+import type { LatencySummary as ReplayLatency } from "./latency.js";
 import { ETHERNET_OVERHEAD } from "./report.js";
 import { devicePerPacket } from "./workers/device-time.js";
 import type { BenchCapture } from "./bench-frames.js";
@@ -47,13 +48,12 @@ export interface RunSample {
   cpuUs: number;
 }
 
-export interface LatencySummary {
-  count: number;
-  p50Us: number;
-  p99Us: number;
+/** vnic replay's latency summary (src/latency.ts) cut to what a benchmark row shows, plus the
+ *  histogram itself for the HTML report. */
+export type LatencySummary = Pick<ReplayLatency, "count" | "p50Us" | "p99Us"> & {
   /** Non-empty histogram buckets: lower bound (ns) and count. */
   buckets: { lowNs: number; count: number }[];
-}
+};
 
 export interface TrialResult {
   elapsedSeconds: number;
@@ -138,12 +138,8 @@ export function latencyFromCore(core: Core): LatencySummary | null {
   if (typeof x.latencyCount !== "function" || typeof x.latencyBucket !== "function") return null;
   const count = Number(x.latencyCount());
   if (count === 0) return null;
-  const n = core.constant("LAT_BUCKETS");
-  const buckets: { lowNs: number; count: number }[] = [];
-  for (let i = 0; i < n; i++) {
-    const c = Number(x.latencyBucket(i));
-    if (c > 0) buckets.push({ lowNs: Number(BigInt.asUintN(64, x.latencyBucketLowNs(i))), count: c });
-  }
+  const { counts, lowNs } = readBuckets(core);
+  const buckets = counts.flatMap((c, i) => (c > 0 ? [{ lowNs: lowNs[i], count: c }] : []));
   // p50/p99 exactly as vnic replay reports them (src/latency.ts).
   const l = readLatency(core);
   return { count, p50Us: l.p50Us, p99Us: l.p99Us, buckets };

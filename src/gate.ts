@@ -36,7 +36,7 @@ import { RevBuild, RevError, buildRev, resolveCommit } from "./gate-rev.js";
 import { AbConfig, abMeasure } from "./gate-ab.js";
 import { OPS_LOOPS, OpsCount, countOps, meteredModule } from "./gate-ops.js";
 import { configRows, gabEntries, gateJson, headlineOf, rowsTable, verdictOf } from "./gate-report.js";
-import { GitInfo, Interval, MachineInfo, Spread, bootstrapRatioOfMedians, gitInfo, machineInfo } from "./bench-stats.js";
+import { GitInfo, Interval, MachineInfo, Spread, bootstrapRatioOfMedians, gitInfo, machineInfo, median } from "./bench-stats.js";
 import { UsageError } from "./cli-errors.js";
 
 export const BASELINE_SCHEMA = "vnic-gate-baseline/1";
@@ -101,12 +101,6 @@ export function decide(current: number[], base: number[], tolerance: number, lev
   else if (interval.lo > 1 + tolerance) verdict = "improvement";
   else if (interval.estimate < 1 - tolerance || interval.estimate > 1 + tolerance) verdict = "inconclusive";
   return { interval, verdict };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 const pct = (x: number) => `${x >= 0 ? "+" : ""}${(x * 100).toFixed(1)} %`;

@@ -1,25 +1,20 @@
 // The Internet checksum (RFC 1071): the ones'-complement sum of 16-bit big-endian words,
 // and the pseudo-headers that TCP and UDP sums start from (RFC 9293 §3.1, RFC 768, RFC 8200 §8.1).
 
-/** Adds the bytes [start, end) to a running sum as big-endian 16-bit words (an odd last byte is padded with 0). */
-export function sum16(b: Uint8Array, start: number, end: number, sum = 0): number {
-  let i = start;
-  for (; i + 1 < end; i += 2) sum += (b[i] << 8) | b[i + 1];
-  if (i < end) sum += b[i] << 8;
-  // Fold now and then so the sum stays a small integer even for 256 KiB.
-  return (sum & 0xffff) + Math.floor(sum / 0x10000);
-}
+// The arithmetic is the reference's (src/reference/checksum.ts, the oracle the core is tested
+// against); this file adds the offset-style pseudo-headers the capture generator uses.
+import { checksumOf, fold, onesSum } from "../reference/checksum.js";
 
-/** Folds a running sum to 16 bits (end-around carry). */
-export function fold(sum: number): number {
-  while (sum > 0xffff) sum = (sum & 0xffff) + Math.floor(sum / 0x10000);
-  return sum;
+export { fold };
+
+/** Adds the bytes [start, end) to a running sum as big-endian 16-bit words (an odd last byte
+ *  is padded with 0), folded so the sum stays a small integer even for 256 KiB. */
+export function sum16(b: Uint8Array, start: number, end: number, sum = 0): number {
+  return fold(onesSum(b, start, end, sum));
 }
 
 /** The checksum field value for a region whose running sum is `sum`. */
-export function finish(sum: number): number {
-  return ~fold(sum) & 0xffff;
-}
+export const finish = checksumOf;
 
 /**
  * IPv4 pseudo-header sum: addresses, protocol and the upper-layer length. The length is added
