@@ -2,7 +2,7 @@
 // nothing stranded at quiescence for adaptive, none, virtio and count+usecs; adaptive delivers
 // every completion at once while CIF < threshold.
 //   npm run build && node dist/bench/coalesce-property.js [runs] [seed]
-import { checkSchedules } from "../src/sim/property.js";
+import { checkSchedules } from "../testkit/coalesce-property.js";
 
 const runs = Number(process.argv[2] ?? 1_000_000);
 const seed = Number(process.argv[3] ?? 20260522);

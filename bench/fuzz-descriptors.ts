@@ -9,7 +9,7 @@
 // on the first broken property.
 
 import { parseArgs } from "node:util";
-import { DeviceRig, fuzzDevice } from "../tests/helpers/fuzz-device.js";
+import { DeviceRig, fuzzDevice } from "../testkit/fuzz-device.js";
 
 const { values } = parseArgs({
   options: {

@@ -2,7 +2,7 @@
 // against the real wasm policy: 10^5 schedules here, 10^6 in bench/coalesce-property.ts.
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { checkSchedules, scheduleArb } from "../src/sim/property.js";
+import { checkSchedules, scheduleArb } from "../testkit/coalesce-property.js";
 import { simulate, WasmCoalescer } from "../src/sim/index.js";
 import { parseCoalesce } from "../src/coalesce-options.js";
 

@@ -2,7 +2,7 @@
 // onto the guest TX ring; the device must refuse what it must, transmit what it may, never hang,
 // complete everything in order with a named status, keep its books, and never write outside its
 // regions or put a byte from outside guest RAM on the wire. The properties are listed in
-// tests/helpers/fuzz-device.ts; the memory classes in tests/helpers/fuzz-memory.ts.
+// testkit/fuzz-device.ts; the memory classes in testkit/fuzz-memory.ts.
 // 10^6 cases: `node dist/bench/fuzz-descriptors.js --cases 1000000`.
 // FUZZ_SEED=<n> replays a fast-check seed.
 
@@ -12,8 +12,8 @@ import fc from "fast-check";
 import { Piscina } from "piscina";
 import { projectRoot } from "../src/core.js";
 import { STOP_NOW } from "../src/stop.js";
-import { DeviceRig, arbFuzzCase, fuzzDevice, type CompletionFull, type FuzzDesc, type WireFrame } from "./helpers/fuzz-device.js";
-import { findPoison } from "./helpers/fuzz-memory.js";
+import { DeviceRig, arbFuzzCase, fuzzDevice, type CompletionFull, type FuzzDesc, type WireFrame } from "../testkit/fuzz-device.js";
+import { findPoison } from "../testkit/fuzz-memory.js";
 
 const seed = process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined;
 

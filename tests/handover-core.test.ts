@@ -4,8 +4,8 @@
 
 import { describe, expect, it } from "vitest";
 import { attachCore } from "../src/core.js";
-import { DeviceRig, type FuzzDesc } from "./helpers/fuzz-device.js";
-import { MACS, concat, ethertype, ipv4, udp } from "./helpers/frames.js";
+import { DeviceRig, type FuzzDesc } from "../testkit/fuzz-device.js";
+import { MACS, concat, ethertype, ipv4, udp } from "../testkit/frames.js";
 
 function plainFrames(n: number): FuzzDesc[] {
   const frame = concat(MACS, ethertype(0x0800), ipv4(17, 8 + 50), udp(50), new Uint8Array(50));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { testCore, u32 } from "./helpers/core.js";
-import { MACS, concat, ethertype, hex, ipv4, ipv6, payload, tcp, udp, vlanTag } from "./helpers/frames.js";
+import { MACS, concat, ethertype, hex, ipv4, ipv6, payload, tcp, udp, vlanTag } from "../testkit/frames.js";
 
 const core = testCore();
 const x = core.exports;

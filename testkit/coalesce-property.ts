@@ -3,9 +3,9 @@
 // wraps, device bursts, slow guest handlers and every policy that claims never to strand.
 
 import fc from "fast-check";
-import type { CoalesceSpec } from "../coalesce-options.js";
-import { simulate, type SimOptions, type StepTrace, type Workload } from "./engine.js";
-import { WasmCoalescer } from "./wasm-policy.js";
+import type { CoalesceSpec } from "../src/coalesce-options.js";
+import { simulate, type SimOptions, type StepTrace, type Workload } from "../src/sim/engine.js";
+import { WasmCoalescer } from "../src/sim/wasm-policy.js";
 
 export interface Schedule {
   spec: CoalesceSpec;
