@@ -4,6 +4,12 @@
 // line and exits 2. Errors of the run itself (a failed stage, a write error) have types of
 // their own and exit 1.
 
+/** Exit codes of every command: 0 success; 1 the run failed or its books did not balance; 2 bad
+ *  input (usage, an unreadable or corrupt capture). */
+export const EXIT_OK = 0;
+export const EXIT_FAILED = 1;
+export const EXIT_BAD_INPUT = 2;
+
 export class UsageError extends Error {
   override name = "UsageError";
 }
