@@ -1,6 +1,8 @@
 // What `vnic gate` decides and prints for the same-run A/B and the instruction counts: one row
 // per configuration, the verdict, the markdown summary and the --json object.
 
+import type { ConfigResult } from "./bench.js";
+import type { Interval } from "./bench-stats.js";
 import type { AbConfig, PairedMetric } from "./gate-ab.js";
 import type { OpsCount } from "./gate-ops.js";
 
@@ -108,4 +110,61 @@ export function gabEntries(rows: ConfigRow[]): { name: string; unit: string; val
     // Bigger is better throughout the file, so the count goes in as packets per 10^6 instructions.
     { name: `${r.id} packets per million instructions`, unit: "packets/Minstr", value: 1e6 / r.opsPerPacket.current },
   ]);
+}
+
+// The comparison against a recorded baseline (gate --baseline).
+
+export type Verdict = "regression" | "improvement" | "unchanged" | "inconclusive";
+
+/** "threaded": the two-thread datapath's wire pps ÷ the two-thread calibration score.
+ *  "one-thread": the stage functions inline on one thread, wire frames per CPU-second ÷ the
+ *  one-thread kernel's iterations per CPU-ns — precise on a busy machine, blind to handoff. */
+export type Metric = "threaded" | "one-thread" | "one-thread A/B";
+
+export interface Comparison {
+  id: string;
+  metric: Metric;
+  baseNormalized: number;
+  currentNormalized: number;
+  /** Raw medians: pps (threaded) or pps per CPU-second (one-thread). */
+  basePps: number;
+  currentPps: number;
+  interval: Interval;
+  verdict: Verdict;
+  /** Median CPU other processes used during the current trials (cores). */
+  foreignCores: number | null;
+  /** Whether this metric can fail the gate (--metrics). */
+  decides?: boolean;
+}
+
+const mpps = (x: number) => `${(x / 1e6).toFixed(3)}`;
+
+export function comparisonTable(rows: Comparison[], tolerance: number, level: number): string {
+  const lines = [
+    `| configuration | metric | baseline Mpps | current Mpps | normalised change | ${Math.round(level * 100)} % interval | other processes (cores) | verdict |`,
+    `|---|---|---:|---:|---:|---:|---:|---|`,
+  ];
+  for (const r of rows) {
+    const mark = (r.verdict === "regression" ? "**REGRESSION**" : r.verdict) + (r.decides === false ? " (advisory)" : "");
+    lines.push(`| ${r.id} | ${r.metric} | ${mpps(r.basePps)} | ${mpps(r.currentPps)} | ${pct(r.interval.estimate - 1)} | ${pct(r.interval.lo - 1)} … ${pct(r.interval.hi - 1)} | ${r.foreignCores === null ? "n/a" : r.foreignCores.toFixed(2)} | ${mark} |`);
+  }
+  lines.push("", `A regression is declared when the whole interval of the normalised change (pps ÷ calibration kernel, bootstrap over interleaved trials) lies below −${(tolerance * 100).toFixed(1)} %. ` +
+    `threaded: two-thread datapath, wire pps; one-thread: the same stage functions inline on one thread, wire frames per CPU-second.`);
+  return lines.join("\n");
+}
+
+/** github-action-benchmark, tool "customBiggerIsBetter". */
+export function gabJson(rows: Comparison[], results: ConfigResult[]): { name: string; unit: string; value: number; range: string }[] {
+  const out: { name: string; unit: string; value: number; range: string }[] = [];
+  for (const r of rows.filter((r) => r.metric === "one-thread A/B")) {
+    out.push({ name: `${r.id} one-thread A/B current/reference`, unit: "ratio", value: r.interval.estimate, range: `${r.interval.lo.toFixed(3)}…${r.interval.hi.toFixed(3)}` });
+  }
+  for (const id of new Set(rows.map((r) => r.id))) {
+    const res = results.find((x) => x.id === id);
+    if (!res) continue;
+    out.push({ name: `${id} pps`, unit: "packets/s", value: Math.round(res.pps.median), range: `± ${Math.round((res.pps.max - res.pps.min) / 2)}` });
+    out.push({ name: `${id} normalised pps`, unit: "packets per calibration iteration", value: res.normalized.median, range: `± ${((res.normalized.max - res.normalized.min) / 2).toPrecision(3)}` });
+    out.push({ name: `${id} one-thread pps per CPU-second`, unit: "packets/CPU-s", value: Math.round(res.inlinePpsPerCpu.median), range: `± ${Math.round((res.inlinePpsPerCpu.max - res.inlinePpsPerCpu.min) / 2)}` });
+  }
+  return out;
 }
