@@ -19,6 +19,13 @@
 // virtio_net_hdr. Refusals are marked above bit 8, so the flag survives.
 #define WIRE_FLAG_VNET_HDR 1u
 #define VNET_HDR_LEN 10
+// Kernel gather (issue #14, first piece): a record flagged WIRE_FLAG_GATHER holds no frame
+// bytes but a gather list, [u32 count][u32 0][count x (u32 offset, u32 length)], offsets into
+// the shared memory (the header buffer, then each SG entry): AF_PACKET gets one iovec per
+// piece and the kernel does the gather. The record's length is the list's (8 + 8 * count).
+// No producer emits it yet (the NIC stage still gathers: see README "kernel gather").
+#define WIRE_FLAG_GATHER 2u
+#define GATHER_MAX 16
 
 typedef struct {
   _Atomic uint64_t sent, bytes, oversize, down, gone, other, backpressure, syscalls, sleeps;
@@ -47,10 +54,11 @@ typedef struct {
 
 typedef struct {
   struct mmsghdr msgs[BATCH_MAX];
-  struct iovec iov[2 * BATCH_MAX];
+  struct iovec iov[(GATHER_MAX + 1) * BATCH_MAX];
   uint8_t *rec[BATCH_MAX];      // message i's wire record
   uint32_t frame_len[BATCH_MAX];  // its frame bytes (no virtio_net_hdr)
   uint32_t end[BATCH_MAX];  // the tail value just past message i (wraps included)
+  int bad[BATCH_MAX];       // a gather list that cannot be sent (EINVAL: bad count or piece outside the memory)
   int n;
 } batch;
 

@@ -95,9 +95,10 @@ static uint32_t submit(pump *p, batch *b, uint32_t next, pending_queue *pq, uint
       next = b->end[i++];
       continue;
     }
-    if (b->frame_len[i] > p->max_frame) {
-      count_refusal(p, EMSGSIZE);
-      mark_refused(b->rec[i], EMSGSIZE);
+    if (b->bad[i] || b->frame_len[i] > p->max_frame) {  // bad: a gather list (AF_PACKET only, pump.h)
+      int err = b->bad[i] ? EINVAL : EMSGSIZE;
+      count_refusal(p, err);
+      mark_refused(b->rec[i], err);
       push(pq, b->rec[i], b->end[i], 0, 1);
       next = b->end[i++];
       continue;

@@ -86,16 +86,32 @@ void collect(pump *p, uint32_t tail, uint32_t head, batch *b) {
     }
     uint32_t flags;
     memcpy(&flags, rec + 4, 4);
-    struct iovec *iov = &b->iov[2 * b->n];
+    struct iovec *iov = &b->iov[(GATHER_MAX + 1) * b->n];
     size_t niov = 0;
     if (p->vnet_hdr && !(flags & WIRE_FLAG_VNET_HDR)) {
       iov[niov].iov_base = (void *)NO_OFFLOAD_HDR;
       iov[niov++].iov_len = VNET_HDR_LEN;
     }
-    iov[niov].iov_base = rec + WIRE_RECORD_HEADER;
-    iov[niov++].iov_len = len;
+    b->bad[b->n] = 0;
+    if (flags & WIRE_FLAG_GATHER) {
+      uint32_t count, frame = 0;
+      memcpy(&count, rec + WIRE_RECORD_HEADER, 4);
+      if (count == 0 || count > GATHER_MAX || len != 8 + 8 * count || p->xsk) b->bad[b->n] = 1;
+      for (uint32_t k = 0; k < count && !b->bad[b->n]; k++) {
+        uint32_t piece[2];
+        memcpy(piece, rec + WIRE_RECORD_HEADER + 8 + 8 * k, 8);
+        if ((uint64_t)piece[0] + piece[1] > p->mem_len) b->bad[b->n] = 1;
+        iov[niov].iov_base = p->mem + piece[0];
+        iov[niov++].iov_len = piece[1];
+        frame += piece[1];
+      }
+      b->frame_len[b->n] = (flags & WIRE_FLAG_VNET_HDR) ? frame - VNET_HDR_LEN : frame;
+    } else {
+      iov[niov].iov_base = rec + WIRE_RECORD_HEADER;
+      iov[niov++].iov_len = len;
+      b->frame_len[b->n] = (flags & WIRE_FLAG_VNET_HDR) ? len - VNET_HDR_LEN : len;
+    }
     b->rec[b->n] = rec;
-    b->frame_len[b->n] = (flags & WIRE_FLAG_VNET_HDR) ? len - VNET_HDR_LEN : len;
     memset(&b->msgs[b->n], 0, sizeof b->msgs[b->n]);
     b->msgs[b->n].msg_hdr.msg_iov = iov;
     b->msgs[b->n].msg_hdr.msg_iovlen = niov;
@@ -147,8 +163,17 @@ static uint32_t send_batch(pump *p, batch *b, uint32_t tail) {
       }
       return b->end[b->n - 1];
     }
+    if (b->bad[i]) {
+      count_refusal(p, EINVAL);
+      mark_refused(b->rec[i], EINVAL);
+      tail = b->end[i];
+      i++;
+      continue;
+    }
+    int run = 0;  // up to the next bad gather list
+    while (i + run < b->n && !b->bad[i + run]) run++;
     atomic_fetch_add(&p->st.syscalls, 1);
-    int r = sendmmsg(p->fd, &b->msgs[i], (unsigned)(b->n - i), 0);
+    int r = sendmmsg(p->fd, &b->msgs[i], (unsigned)run, 0);
     if (r > 0) {
       uint64_t bytes = 0;
       for (int k = i; k < i + r; k++) bytes += b->frame_len[k];
