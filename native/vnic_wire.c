@@ -105,7 +105,8 @@ void collect(pump *p, uint32_t tail, uint32_t head, batch *b) {
         iov[niov++].iov_len = piece[1];
         frame += piece[1];
       }
-      b->frame_len[b->n] = (flags & WIRE_FLAG_VNET_HDR) ? frame - VNET_HDR_LEN : frame;
+      if ((flags & WIRE_FLAG_VNET_HDR) && frame < VNET_HDR_LEN) b->bad[b->n] = 1;  // no room for its own header
+      b->frame_len[b->n] = (flags & WIRE_FLAG_VNET_HDR) && !b->bad[b->n] ? frame - VNET_HDR_LEN : frame;
     } else {
       iov[niov].iov_base = rec + WIRE_RECORD_HEADER;
       iov[niov++].iov_len = len;
