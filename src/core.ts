@@ -7,6 +7,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { exportAllGlobals, GlobalSnapshot } from "./core-globals.js";
 
 export const WASM_PAGE = 65536;
 
@@ -43,7 +44,9 @@ export function compileCore(flavor: CoreFlavor = "release"): WebAssembly.Module 
     } catch {
       throw new Error(`vnic: ${file} is missing; run \`npm run build\` first`);
     }
-    mod = new WebAssembly.Module(new Uint8Array(bytes));
+    // Every mutable global exported too, so that an instance can be made fresh again
+    // (core-globals.ts: the hand-over's new device).
+    mod = new WebAssembly.Module(exportAllGlobals(new Uint8Array(bytes)));
     moduleCache.set(file, mod);
   }
   return mod;
@@ -68,6 +71,8 @@ export class Core {
   readonly exports: CoreExports;
   readonly memory: WebAssembly.Memory;
   readonly module: WebAssembly.Module;
+  /** Every global as it was right after instantiation, before any call (core-globals.ts). */
+  private readonly freshGlobals: GlobalSnapshot;
 
   /** `nowUs`: the clock the core reads (the gate's instruction count passes a fixed-step one,
    *  so that no branch depends on the time). */
@@ -75,6 +80,13 @@ export class Core {
     this.module = module;
     this.memory = memory;
     this.exports = new WebAssembly.Instance(module, { env: { memory, nowUs } }).exports as unknown as CoreExports;
+    this.freshGlobals = new GlobalSnapshot(this.exports as unknown as WebAssembly.Exports);
+  }
+
+  /** Puts this instance back into the state a new instance starts in: every mutable global
+   *  (the core's only per-instance state) holds its value from right after instantiation. */
+  resetToFresh(): void {
+    this.freshGlobals.restore();
   }
 
   /** The value of an exported constant (or mutable global). */

@@ -8,16 +8,17 @@
 // hand-over the device, as the last thing it does after leaving its loop, names its successor
 // itself (serial + 1): the holding queue is handed from owner to owner without a round trip
 // through the host. A thread that handed over cooperatively is healthy, so it may run another
-// device — a fresh instance of the core, every per-instance global zeroed — on the same OS
-// thread (a killed thread is never reused): either at once, itself (`inThread`: the successor
+// device — the core in the state of a fresh instance (every mutable global restored to its
+// value right after instantiation, src/core-globals.ts) — on the same OS thread (a killed thread is never reused): either at once, itself (`inThread`: the successor
 // is the next device on this very thread), or when the supervisor sends it another task.
 //
 // Why the successor runs on the same thread when it can (measured, README "Hand-over"): waking
 // another thread for each device cost far more than the gap shows — the new thread is placed
 // anew by the scheduler next to the guest, two more threads boot at the start of the run and
 // wake every 20 ms, and the supervisor's round trip per hand-over runs on the cores the guest
-// and the device need. The new core instance is what makes it a new device; the thread is
-// only where it runs.
+// and the device need. The restored core state is what makes it a new device; the thread and
+// the instance are only where it runs (a new WebAssembly.Instance per device cost 0.2–5 ms on
+// the device thread, measured in README "Hand-over").
 
 import { parentPort } from "node:worker_threads";
 import runStage, { freshCore, getCore } from "../workers/stage.js";
@@ -32,7 +33,7 @@ export interface DeviceWorkerTask {
    *  configuration in between). */
   chainNext: boolean;
   /** After a cooperative hand-over, run the successor (serial + 1) on this thread, with a fresh
-   *  core instance, instead of leaving it to a standby thread. */
+   *  core state, instead of leaving it to a standby thread. */
   inThread: boolean;
 }
 
@@ -86,7 +87,7 @@ parentPort!.on("message", (task: DeviceWorkerTask) => {
         return;
       }
       if (!runDevice(task, serial)) return;
-      core = freshCore(); // a new device: a fresh instance of the core
+      core = freshCore(); // a new device: the core's globals as a fresh instance has them
       serial++;
     }
   } catch (e) {
