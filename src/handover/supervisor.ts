@@ -37,56 +37,88 @@ function nowUs(): number {
 /** A chaos kill lands this long after its device was activated: uniform in [0, 2·mean). */
 const CHAOS_MEAN_LIFE_MS = 3;
 
+/** What one device reports when it left its loop (src/handover/device-worker.ts): its result
+ *  and the facts of its hand-over, read by the device itself at that moment (the host may
+ *  read them much later: a thread that runs its successors itself reports in batches). */
+export interface DeviceReport {
+  serial: number;
+  result: StageResult;
+  /** The same thread went on to run serial + 1. */
+  continues: boolean;
+  /** The guest descriptors taken when it left, and the phase word then. */
+  descriptorsAt: number;
+  phase: number;
+  /** When this device first did work (0: never), and the descriptors held when it attached. */
+  firstWorkUs: number;
+  held: number;
+}
+
 type Outcome =
-  | { kind: "result"; result: StageResult }
+  | { kind: "result"; result: StageResult; report: DeviceReport }
   | { kind: "unused" }
   | { kind: "error"; message: string }
   | { kind: "exit"; code: number };
 
+/** An outcome and the device (serial) it belongs to. */
+interface Settled { outcome: Outcome; serial: number }
+
 class DeviceThread {
   readonly worker: Worker;
   readonly ready: Promise<void>;
-  /** Resolves when the device left the rings: its result (it left its loop) or its exit. */
-  outcome!: Promise<Outcome>;
+  /** The device this thread runs now (or will run next). */
   serial = 0;
   killed = false;
   killedAtUs = 0;
   exited = false;
-  private settle!: (o: Outcome) => void;
+  /** Outcomes not yet taken by the supervisor, oldest first (a batch of reports is several). */
+  private readonly settled: Settled[] = [];
+  private waiter: ((s: Settled) => void) | undefined;
   private error: Outcome | undefined;
 
   constructor(script: string, core: Core) {
     this.worker = new Worker(script, { workerData: { memory: core.memory, module: core.module } });
     let resolveReady!: () => void;
     this.ready = new Promise((r) => (resolveReady = r));
-    this.worker.on("message", (m: { kind: string; result?: StageResult; message?: string; serial?: number; continues?: boolean }) => {
+    this.worker.on("message", (m: { kind: string; reports?: DeviceReport[]; message?: string }) => {
       if (m.kind === "ready") resolveReady();
-      else if (m.kind === "result") {
-        this.settle({ kind: "result", result: m.result! });
-        // The thread went on to the next device itself: its outcome is the next one to await.
-        if (m.continues) this.next(m.serial! + 1);
+      else if (m.kind === "results") {
+        for (const report of m.reports!) {
+          this.push({ kind: "result", result: report.result, report }, report.serial);
+          // The thread went on to the next device itself: its outcome is the next one to await.
+          if (report.continues) this.serial = report.serial + 1;
+        }
       }
-      else if (m.kind === "unused") this.settle({ kind: "unused" });
+      else if (m.kind === "unused") this.push({ kind: "unused" }, this.serial);
       else if (m.kind === "error") this.error = { kind: "error", message: m.message! };
     });
     this.worker.on("error", (e) => (this.error ??= { kind: "error", message: e.message }));
     this.worker.on("exit", (code) => {
       this.exited = true;
       resolveReady();
-      this.settle(this.error ?? { kind: "exit", code });
+      this.push(this.error ?? { kind: "exit", code }, this.serial);
     });
   }
 
   /** Gives the thread its next device to run (it waits for IF_ACTIVE_SERIAL to name it). */
   begin(task: DeviceWorkerTask): void {
-    this.next(task.serial);
-    if (this.exited) this.settle(this.error ?? { kind: "exit", code: -1 });
+    this.serial = task.serial;
+    this.settled.length = 0;
+    if (this.exited) this.push(this.error ?? { kind: "exit", code: -1 }, task.serial);
     else this.worker.postMessage(task);
   }
 
-  private next(serial: number): void {
-    this.serial = serial;
-    this.outcome = new Promise((resolve) => (this.settle = resolve));
+  /** The next outcome of this thread's devices, in order. */
+  nextOutcome(): Promise<Settled> {
+    const s = this.settled.shift();
+    return s ? Promise.resolve(s) : new Promise((resolve) => (this.waiter = resolve));
+  }
+
+  private push(outcome: Outcome, serial: number): void {
+    const s = { outcome, serial };
+    const w = this.waiter;
+    this.waiter = undefined;
+    if (w) w(s);
+    else this.settled.push(s);
   }
 }
 
@@ -163,11 +195,11 @@ export class DeviceSupervisor {
     let last: StageResult | undefined;
     let consecutiveFailures = 0;
     const events = new Map<number, HandoverEvent>(); // by the serial that completes it
-    const finish = (serial: number) => {
+    const finish = (serial: number, report?: DeviceReport) => {
       const e = events.get(serial);
       if (!e) return;
       events.delete(serial);
-      this.log.completed(e, this.firstWork(serial), this.held(serial));
+      this.log.completed(e, report?.firstWorkUs ?? this.firstWork(serial), report?.held ?? this.held(serial));
     };
     try {
       await active.ready;
@@ -178,14 +210,13 @@ export class DeviceSupervisor {
       for (;;) {
         let killTimer: NodeJS.Timeout | undefined;
         const victim = active;
-        const serial = active.serial;
         const life = this.random() * 2 * CHAOS_MEAN_LIFE_MS;
         // Each kill waits for a warm standby: the restart then measures the hand-over itself.
         const standby = standbys[0];
         if (this.killsLeft > 0) void standby.ready.then(() => (killTimer = victim.exited ? undefined : setTimeout(() => this.kill(victim), life)));
-        const outcome = await active.outcome;
+        const { outcome, serial } = await active.nextOutcome();
         if (killTimer) clearTimeout(killTimer);
-        finish(serial);
+        finish(serial, outcome.kind === "result" ? outcome.report : undefined);
         const next = serial + 1;
         if (outcome.kind === "unused") break;
         if (outcome.kind === "result") {
@@ -194,7 +225,7 @@ export class DeviceSupervisor {
           last = outcome.result;
           if (outcome.result.timeSplit) splits.push(outcome.result.timeSplit);
           if (!outcome.result.handedOver) break; // the datapath stopped it
-          events.set(next, this.log.handover("handover", outcome.result.endUs, Number(this.core.counter("deviceDescriptors")), this.phase()));
+          events.set(next, this.log.handover("handover", outcome.result.endUs, outcome.report.descriptorsAt, outcome.report.phase));
           if (this.opts.config && !this.log.configApplied) {
             // Only now, with no device running, may the configuration change.
             this.applyConfig();
