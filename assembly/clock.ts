@@ -1,7 +1,7 @@
 // The one clock the core may read: the host's wall clock in microseconds, imported.
 //
 // WebAssembly has no clock of its own. The host passes `env.nowUs` when it instantiates the
-// core (src/core.ts): (performance.timeOrigin + performance.now()) · 1000, so stamps taken on
+// core (src/core/core.ts): (performance.timeOrigin + performance.now()) · 1000, so stamps taken on
 // different threads are comparable. At ~1.7e15 µs an f64 still resolves 0.25 µs.
 //
 // A host call costs far more than a frame's work, so callers read it once per burst, never
@@ -10,7 +10,7 @@
 //
 // The import exists in the built module only once something reachable calls these (the guest's
 // post/reclaim stamps for the latency histogram, latency.ts); from then on every instantiation
-// must pass env.nowUs — src/core.ts does.
+// must pass env.nowUs — src/core/core.ts does.
 
 // @ts-ignore: decorator
 @external("env", "nowUs")

@@ -9,7 +9,7 @@
 // completion order, which is posting order because the device completes in order.
 // The FIFO cycles through the first P_guestBufferBytes of guest RAM (all of it when 0): a
 // driver's buffers come from memory it freed a moment ago, so the host sizes the area to what
-// can be in flight (src/datapath.ts), not to all of guest RAM — cycling 64 MiB made every
+// can be in flight (src/datapath/datapath.ts), not to all of guest RAM — cycling 64 MiB made every
 // buffer cold in the cache and the TLB, and the guest, not the device, set the pace.
 // Like a virtio driver with a descriptor table of ringSlots entries, the guest never has more
 // than ringSlots descriptors in flight; so the used ring can never overflow.

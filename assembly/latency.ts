@@ -8,7 +8,7 @@
 //
 // One writer: the thread that reclaims completions (the guest), which also stamps the post
 // time (once per post burst) — so both stamps come from one thread's clock. The host reads the
-// buckets after the run (src/latency.ts computes p50/p99).
+// buckets after the run (src/report/latency.ts computes p50/p99).
 //
 //   HISTOGRAM_BASE + 0    u64 count      + 8  u64 sum of ns      + 16 u64 max ns
 //   HISTOGRAM_BASE + 64   u64 × LAT_BUCKETS

@@ -97,7 +97,7 @@ export function nicStage(budget: u32): u32 {
   return done;
 }
 
-// Benchmark-gate support (P_slowdownNs, src/gate.ts): `slowdownNs` steps of a dependent
+// Benchmark-gate support (P_slowdownNs, src/perf/gate.ts): `slowdownNs` steps of a dependent
 // multiply-add chain (about 1 ns each here) per wire frame, no clock read, no memory touched.
 // Checked once per burst, so a zero parameter costs one load and a branch per burst.
 let slowdownAcc: u32 = 1;

@@ -1,8 +1,8 @@
 // End-to-end side by side: 64-byte frames through the real two-thread datapath under each
 // coalescing policy, interleaved A/B/A/B so the machine's noise hits all alike.
 //   npm run build && node dist/bench/coalesce-e2e.js [frames] [reps] [policies...]
-import { Datapath } from "../src/datapath.js";
-import { applyCoalesce, parseCoalesce } from "../src/coalesce-options.js";
+import { Datapath } from "../src/datapath/datapath.js";
+import { applyCoalesce, parseCoalesce } from "../src/replay/coalesce-options.js";
 
 const frames = Number(process.argv[2] ?? 2_000_000);
 const reps = Number(process.argv[3] ?? 3);

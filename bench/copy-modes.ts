@@ -13,11 +13,11 @@
 
 import { parseArgs } from "node:util";
 import path from "node:path";
-import { replay } from "../src/replay.js";
-import { parseCopyMode } from "../src/copy-options.js";
-import { projectRoot } from "../src/core.js";
-import { parseCoalesce } from "../src/coalesce-options.js";
-import { deviceTime } from "../src/report.js";
+import { replay } from "../src/replay/replay.js";
+import { parseCopyMode } from "../src/replay/copy-options.js";
+import { projectRoot } from "../src/core/core.js";
+import { parseCoalesce } from "../src/replay/coalesce-options.js";
+import { deviceTime } from "../src/report/report.js";
 import { writeFileSync } from "node:fs";
 
 const { values } = parseArgs({ options: { trials: { type: "string" }, frames: { type: "string" }, json: { type: "string" } } });

@@ -13,8 +13,8 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { projectRoot } from "../src/core.js";
-import { machineInfo, gitInfo, median } from "../src/bench-stats.js";
+import { projectRoot } from "../src/core/core.js";
+import { machineInfo, gitInfo, median } from "../src/perf/bench-stats.js";
 
 const { values } = parseArgs({
   options: {

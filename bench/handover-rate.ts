@@ -16,8 +16,8 @@ import { execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
-import { projectRoot } from "../src/core.js";
-import { bootstrapMedian, median } from "../src/bench-stats.js";
+import { projectRoot } from "../src/core/core.js";
+import { bootstrapMedian, median } from "../src/perf/bench-stats.js";
 
 const USAGE = "usage: node dist/bench/handover-rate.js [--pairs 11] [--every 100000] [--loop 1000] [--capture captures/udp-64.pcap] [--json FILE]";
 if (process.argv.includes("--help") || process.argv.includes("-h")) { console.log(USAGE); process.exit(0); }

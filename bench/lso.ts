@@ -20,7 +20,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { ConstantName, Core, ParamName, WASM_PAGE, createCore, projectRoot } from "../src/core.js";
+import { ConstantName, Core, ParamName, WASM_PAGE, createCore, projectRoot } from "../src/core/core.js";
 import { readCaptureFile } from "../src/capture/index.js";
 import { defaultMss, offloadFrame, parseFrame, parseTunnel } from "../src/reference/index.js";
 

@@ -11,7 +11,7 @@
 
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { projectRoot } from "../src/core.js";
+import { projectRoot } from "../src/core/core.js";
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);

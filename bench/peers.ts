@@ -32,11 +32,11 @@ import { spawn, execFileSync, ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import path from "node:path";
-import { replay } from "../src/replay.js";
-import { projectRoot } from "../src/core.js";
-import { parseCoalesce } from "../src/coalesce-options.js";
-import { deviceTime } from "../src/report.js";
-import { median } from "../src/bench-stats.js";
+import { replay } from "../src/replay/replay.js";
+import { projectRoot } from "../src/core/core.js";
+import { parseCoalesce } from "../src/replay/coalesce-options.js";
+import { deviceTime } from "../src/report/report.js";
+import { median } from "../src/perf/bench-stats.js";
 
 const { values } = parseArgs({
   options: {

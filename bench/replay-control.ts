@@ -10,8 +10,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { replay } from "../src/replay.js";
-import { projectRoot } from "../src/core.js";
+import { replay } from "../src/replay/replay.js";
+import { projectRoot } from "../src/core/core.js";
 
 const quick = process.argv.includes("--quick");
 const root = projectRoot();

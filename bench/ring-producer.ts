@@ -2,7 +2,7 @@
 // thread posts, pushes `total` items through the ring in bursts of `burst`, each slot's first
 // word holding its sequence number (the consumer checks it), then reports how long it took.
 import { parentPort, workerData } from "node:worker_threads";
-import { attachCore } from "../src/core.js";
+import { attachCore } from "../src/core/core.js";
 
 const { module, memory, ring, burst } = workerData as { module: WebAssembly.Module; memory: WebAssembly.Memory; ring: number; burst: number };
 const core = attachCore(module, memory);

@@ -11,9 +11,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { PcapWriter } from "../src/capture/index.js";
-import { replay } from "../src/replay.js";
-import { checkBooks } from "../src/report.js";
-import { totalDrops } from "../src/counters.js";
+import { replay } from "../src/replay/replay.js";
+import { checkBooks } from "../src/report/report.js";
+import { totalDrops } from "../src/core/counters.js";
 
 const { values } = parseArgs({
   options: {

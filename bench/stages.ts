@@ -21,10 +21,10 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Bench } from "tinybench";
-import { Core, CounterName, createCore, projectRoot } from "../src/core.js";
-import { Datapath, arenaRecordBytes } from "../src/datapath.js";
-import { tcpSuperPacket, udpFrame, TSO_185K_PAYLOAD, TSO_64K_PAYLOAD } from "../src/bench-frames.js";
-import { gitInfo, machineInfo, median } from "../src/bench-stats.js";
+import { Core, CounterName, createCore, projectRoot } from "../src/core/core.js";
+import { Datapath, arenaRecordBytes } from "../src/datapath/datapath.js";
+import { tcpSuperPacket, udpFrame, TSO_185K_PAYLOAD, TSO_64K_PAYLOAD } from "../src/perf/bench-frames.js";
+import { gitInfo, machineInfo, median } from "../src/perf/bench-stats.js";
 import * as ref from "../src/reference/index.js";
 
 // ---------------------------------------------------------------- setup

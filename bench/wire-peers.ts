@@ -18,7 +18,7 @@ import { spawn } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import path from "node:path";
-import { projectRoot } from "../src/core.js";
+import { projectRoot } from "../src/core/core.js";
 import { createVethPair, inNs, removeVethPair, VethPair, vethUnavailable } from "../src/wire/veth-pair.js";
 import { readCaptureFile } from "../src/capture/index.js";
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // vnic's entry point: the compiled CLI lives in dist/ (npm install builds it).
-import { main } from "../dist/src/cli.js";
+import { main } from "../dist/src/cli/cli.js";
 
 // A reader that stops early (`vnic replay … --json | head -1`) closes the pipe: that is the
 // reader's choice, not an error of ours, so end quietly instead of printing a stack trace.

@@ -1,10 +1,10 @@
-// Writes src/core-exports.generated.ts, the type of the core's exports, from the declarations
+// Writes src/core/core-exports.generated.ts, the type of the core's exports, from the declarations
 // `asc --bindings raw` emits beside the release build (build/vnic.d.ts). The host's boundary
-// with the core (src/core.ts) is typed from it, so renaming an export in assembly/ breaks the
+// with the core (src/core/core.ts) is typed from it, so renaming an export in assembly/ breaks the
 // host's build instead of printing null in a report. Run by `npm run build:wasm`.
 import { readFileSync, writeFileSync } from "node:fs";
 
-const [from = "build/vnic.d.ts", to = "src/core-exports.generated.ts"] = process.argv.slice(2);
+const [from = "build/vnic.d.ts", to = "src/core/core-exports.generated.ts"] = process.argv.slice(2);
 const lines = readFileSync(from, "utf8").split("\n");
 const members = [];
 for (const line of lines) {

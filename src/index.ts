@@ -1,14 +1,14 @@
 // vnic as a library: `import { replay } from "vnic"`.
 //
-// The command line (src/cli.ts) parses flags into the same settings and calls the same
+// The command line (src/cli/cli.ts) parses flags into the same settings and calls the same
 // functions; this file is the small, typed surface for programs that drive vnic themselves
 // (a test harness, a benchmark of one's own). Everything a replay reports is in its `report`
 // (the object `vnic replay --json` prints, keys documented in README) and its books.
 
-import { parseCopyMode } from "./copy-options.js";
-import { parseCoalesce } from "./coalesce-options.js";
-import { replay as runReplay } from "./replay.js";
-import { Books, ReplayFacts, checkBooks, jsonReport, textReport } from "./report.js";
+import { parseCopyMode } from "./replay/copy-options.js";
+import { parseCoalesce } from "./replay/coalesce-options.js";
+import { replay as runReplay } from "./replay/replay.js";
+import { Books, ReplayFacts, checkBooks, jsonReport, textReport } from "./report/report.js";
 import type { PaceSpec } from "./workers/pacer.js";
 
 /** What one replay should do. Every field but `capture` is optional; the defaults are the CLI's
@@ -84,8 +84,8 @@ export async function replay(settings: ReplaySettings): Promise<ReplaySummary> {
 }
 
 export type { PaceSpec } from "./workers/pacer.js";
-export type { Books, ReplayFacts } from "./report.js";
+export type { Books, ReplayFacts } from "./report/report.js";
 export { CaptureError } from "./capture/index.js";
-export { DatapathError } from "./datapath.js";
+export { DatapathError } from "./datapath/datapath.js";
 export { readCaptureFile, PcapWriter, type CaptureFrame, type CaptureInfo } from "./capture/index.js";
 export { generateCapture, type GenOptions, GEN_DEFAULTS } from "./capture/generate.js";

@@ -3,7 +3,7 @@
 // wraps, device bursts, slow guest handlers and every policy that claims never to strand.
 
 import fc from "fast-check";
-import type { CoalesceSpec } from "../src/coalesce-options.js";
+import type { CoalesceSpec } from "../src/replay/coalesce-options.js";
 import { simulate, type SimOptions, type StepTrace, type Workload } from "../src/sim/engine.js";
 import { WasmCoalescer } from "../src/sim/wasm-policy.js";
 

@@ -20,7 +20,7 @@
 //   memory         MemoryWatch: no write outside the device's regions (see fuzz-memory.ts)
 
 import fc from "fast-check";
-import { attachCore, createCore, type Core, type CoreFlavor } from "../src/core.js";
+import { attachCore, createCore, type Core, type CoreFlavor } from "../src/core/core.js";
 import { MemoryWatch, findPoison } from "./fuzz-memory.js";
 import { MACS, concat, ethertype, ipv4, ipv6, tcp, udp, vlanTag } from "./frames.js";
 

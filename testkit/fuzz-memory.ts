@@ -12,7 +12,7 @@
 // Regions are discovered from the core's REGION_* exports; a region not named in
 // DEVICE_WRITABLE_REGIONS or POISONED_REGIONS is frozen, so a new region is watched by default.
 
-import type { Core } from "../src/core.js";
+import type { Core } from "../src/core/core.js";
 
 /** 8 distinct byte values: any 8-byte window of the repeated pattern names its own phase. */
 export const POISON = Uint8Array.of(0xf1, 0x9e, 0x5b, 0xc7, 0x2d, 0x83, 0x6a, 0xe4);

@@ -29,7 +29,7 @@ describe("public API", () => {
   it("npm pack ships what an installed vnic needs (dist, the core, the CLI, types, the native sources)", () => {
     const out = execFileSync("npm", ["pack", "--dry-run", "--json", "--ignore-scripts"], { cwd: root, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     const files = new Set((JSON.parse(out)[0].files as { path: string }[]).map((f) => f.path));
-    for (const f of ["bin/vnic.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli.js", "dist/src/workers/stage.js",
+    for (const f of ["bin/vnic.js", "dist/src/index.js", "dist/src/index.d.ts", "dist/src/cli/cli.js", "dist/src/workers/stage.js",
       "build/vnic.wasm", "native/vnic_wire.c", "native/build.cjs", "package.json", "README.md"]) {
       expect(files.has(f), f).toBe(true);
     }

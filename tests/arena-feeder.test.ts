@@ -1,11 +1,11 @@
-// The streaming feeder (src/arena-feeder.ts) fills the arena ring on the main thread; a guest
+// The streaming feeder (src/datapath/arena-feeder.ts) fills the arena ring on the main thread; a guest
 // that found it empty sleeps on its doorbell and must be woken when frames arrive.
 import { afterAll, describe, expect, it } from "vitest";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Datapath } from "../src/datapath.js";
-import { ArenaFeeder } from "../src/arena-feeder.js";
+import { Datapath } from "../src/datapath/datapath.js";
+import { ArenaFeeder } from "../src/datapath/arena-feeder.js";
 import { PcapWriter, openCaptureStream } from "../src/capture/index.js";
 import { pattern } from "./helpers/core.js";
 

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { RELINK_DST, readCaptureFile, relinkFrame, type CaptureFrame } from "../src/capture/index.js";
-import { readForReplay } from "../src/replay.js";
+import { readForReplay } from "../src/replay/replay.js";
 import { pseudoAddressesV6 } from "../src/reference/checksum.js";
 
 const root = path.resolve(import.meta.dirname, "..");

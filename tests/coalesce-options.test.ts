@@ -1,9 +1,9 @@
 // `--coalesce POLICY` parsing, the policy ids in the core, and the wasm policy functions'
 // edge cases (virtio's u16 arithmetic, the adaptive threshold, the usecs timer).
 import { describe, expect, it } from "vitest";
-import { applyCoalesce, COALESCE_HELP, coalesceParams, CoalesceSpecError, formatCoalesce, parseCoalesce } from "../src/coalesce-options.js";
+import { applyCoalesce, COALESCE_HELP, coalesceParams, CoalesceSpecError, formatCoalesce, parseCoalesce } from "../src/replay/coalesce-options.js";
 import { WasmCoalescer } from "../src/sim/index.js";
-import { readLatency, percentileNs } from "../src/latency.js";
+import { readLatency, percentileNs } from "../src/report/latency.js";
 import { testCore, u32 } from "./helpers/core.js";
 
 describe("parseCoalesce", () => {
@@ -114,7 +114,7 @@ describe("wasm policy functions (assembly/coalesce.ts)", () => {
   });
 });
 
-describe("latency histogram (assembly/latency.ts, src/latency.ts)", () => {
+describe("latency histogram (assembly/latency.ts, src/report/latency.ts)", () => {
   it("log-linear buckets: every value lands in the bucket whose bounds hold it, ≤ 12.5% wide", () => {
     const core = testCore();
     const x = core.exports;

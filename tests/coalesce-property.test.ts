@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { checkSchedules, scheduleArb } from "../testkit/coalesce-property.js";
 import { simulate, WasmCoalescer } from "../src/sim/index.js";
-import { parseCoalesce } from "../src/coalesce-options.js";
+import { parseCoalesce } from "../src/replay/coalesce-options.js";
 
 describe("coalescing properties", () => {
   it("10^5 random schedules: nothing stranded at quiescence (adaptive, none, virtio, count+usecs); adaptive delivers every completion at once while CIF < threshold", () => {

@@ -2,7 +2,7 @@
 // so a change in behaviour shows up, and the figures are checked on it.
 import { describe, expect, it } from "vitest";
 import { formatTables, runSimulation, simulate, WasmCoalescer, type Row } from "../src/sim/index.js";
-import { parseCoalesce } from "../src/coalesce-options.js";
+import { parseCoalesce } from "../src/replay/coalesce-options.js";
 
 const rows = runSimulation();
 const row = (policy: string, scenario: string): Row => {

@@ -1,13 +1,13 @@
 // The hand-over's new device reuses the core instance and restores its globals
-// (src/core-globals.ts) instead of instantiating the core again: the restored instance must be
+// (src/core/core-globals.ts) instead of instantiating the core again: the restored instance must be
 // indistinguishable from a new one, global by global, after real traffic.
 
 import { describe, expect, it } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
-import { compileCore, Core, wasmPath } from "../src/core.js";
-import { exportAllGlobals, GLOBAL_EXPORT_PREFIX, mutableGlobalIndices } from "../src/core-globals.js";
-import { InlineRig } from "../src/bench-inline.js";
-import { benchCaptures } from "../src/bench-frames.js";
+import { compileCore, Core, wasmPath } from "../src/core/core.js";
+import { exportAllGlobals, GLOBAL_EXPORT_PREFIX, mutableGlobalIndices } from "../src/core/core-globals.js";
+import { InlineRig } from "../src/perf/bench-inline.js";
+import { benchCaptures } from "../src/perf/bench-frames.js";
 
 function globalValues(core: Core): Map<string, number | bigint> {
   const out = new Map<string, number | bigint>();

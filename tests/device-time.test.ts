@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { DeviceTimeSampler, SAMPLE_EVERY, bucketMidNs, bucketOfNs, medianNsPerItem } from "../src/workers/device-time.js";
-import { deviceTime, type ReplayFacts } from "../src/report.js";
-import type { CounterSnapshot } from "../src/counters.js";
+import { deviceTime, type ReplayFacts } from "../src/report/report.js";
+import type { CounterSnapshot } from "../src/core/counters.js";
 
 /** Stages that take a known time per item on a fake clock (ms); `stall(step)` adds a pause
  *  (the OS preempting the thread) to the backend's step. */

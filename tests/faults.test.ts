@@ -8,8 +8,8 @@ import { mkdtempSync, readFileSync, statSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PcapWriter, readCaptureFile } from "../src/capture/index.js";
-import { Datapath, DatapathError } from "../src/datapath.js";
-import { totalDrops } from "../src/counters.js";
+import { Datapath, DatapathError } from "../src/datapath/datapath.js";
+import { totalDrops } from "../src/core/counters.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const vnic = path.join(root, "bin", "vnic.js");

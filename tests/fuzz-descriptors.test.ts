@@ -10,8 +10,8 @@ import { describe, expect, it } from "vitest";
 import path from "node:path";
 import fc from "fast-check";
 import { Piscina } from "piscina";
-import { projectRoot } from "../src/core.js";
-import { STOP_NOW } from "../src/stop.js";
+import { projectRoot } from "../src/core/core.js";
+import { STOP_NOW } from "../src/core/stop.js";
 import { DeviceRig, arbFuzzCase, fuzzDevice, type CompletionFull, type FuzzDesc, type WireFrame } from "../testkit/fuzz-device.js";
 import { findPoison } from "../testkit/fuzz-memory.js";
 

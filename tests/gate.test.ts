@@ -13,8 +13,8 @@ import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { decide } from "../src/gate.js";
-import { bootstrapRatioOfMedians, median, quantile, rng, spread } from "../src/bench-stats.js";
+import { decide } from "../src/perf/gate.js";
+import { bootstrapRatioOfMedians, median, quantile, rng, spread } from "../src/perf/bench-stats.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const vnic = path.join(root, "bin", "vnic.js");

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateFrames, checkOptions, GEN_DEFAULTS, type GenOptions } from "../src/capture/generate.js";
-import { runGen, BUNDLED, parseGenArgs } from "../src/gen.js";
+import { runGen, BUNDLED, parseGenArgs } from "../src/cli/gen.js";
 import { readCaptureFile } from "../src/capture/index.js";
 import { parseFrame } from "./gen-parse.js";
 import { dir } from "./capture-bytes.js";
@@ -129,7 +129,7 @@ describe("determinism", () => {
       const out = join(dir, b.file);
       expect(await runGenQuiet([...b.args, "--out", out])).toBe(0);
       expect(readFileSync(out).equals(readFileSync(join(ROOT, "captures", b.file))), b.file).toBe(true);
-      expect(readme).toContain(`node dist/src/gen.js ${b.args.join(" ")} --out captures/${b.file}`);
+      expect(readme).toContain(`node dist/src/cli/gen.js ${b.args.join(" ")} --out captures/${b.file}`);
     }
   });
 });

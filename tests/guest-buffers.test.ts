@@ -1,7 +1,7 @@
 // The guest's buffer area (assembly/guest.ts, P_guestBufferBytes): buffers cycle FIFO through
 // the first guestBufferBytes of guest RAM, which the host sizes to what can be in flight.
 import { describe, expect, it } from "vitest";
-import { Datapath, IN_FLIGHT_BYTES_MAX, arenaRecordBytes } from "../src/datapath.js";
+import { Datapath, IN_FLIGHT_BYTES_MAX, arenaRecordBytes } from "../src/datapath/datapath.js";
 import { pattern } from "./helpers/core.js";
 import { MAX_RECORD } from "../src/capture/types.js";
 

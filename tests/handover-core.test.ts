@@ -3,7 +3,7 @@
 // then putting back what a thread that died at that point would not have stored.
 
 import { describe, expect, it } from "vitest";
-import { attachCore } from "../src/core.js";
+import { attachCore } from "../src/core/core.js";
 import { DeviceRig, type FuzzDesc } from "../testkit/fuzz-device.js";
 import { MACS, concat, ethertype, ipv4, udp } from "../testkit/frames.js";
 

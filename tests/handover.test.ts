@@ -10,13 +10,13 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PcapWriter, readCaptureFile, type CaptureFrame } from "../src/capture/index.js";
-import { replay, type ReplayOptions } from "../src/replay.js";
-import { checkBooks } from "../src/report.js";
-import { Datapath, DatapathError } from "../src/datapath.js";
+import { replay, type ReplayOptions } from "../src/replay/replay.js";
+import { checkBooks } from "../src/report/report.js";
+import { Datapath, DatapathError } from "../src/datapath/datapath.js";
 import { createHash } from "node:crypto";
 import { handoverJson } from "../src/handover/report.js";
 import { parseHandoverConfig, type HandoverOptions } from "../src/handover/options.js";
-import { parseCopyMode } from "../src/copy-options.js";
+import { parseCopyMode } from "../src/replay/copy-options.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dir = mkdtempSync(path.join(tmpdir(), "vnic-handover-"));

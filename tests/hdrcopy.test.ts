@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { testCore, u32 } from "./helpers/core.js";
 import { postDescriptors, takeCompletions, takeWireFrames, writeGuest } from "./helpers/guest.js";
 import { MACS, concat, ethertype, ipv4, ipv6, payload, tcp, udp, vlanTag } from "../testkit/frames.js";
-import type { Core } from "../src/core.js";
+import type { Core } from "../src/core/core.js";
 
 const MODES = { headers: 0, "l3:10": 1, fixed: 2, full: 3, none: 4 } as const;
 type Mode = keyof typeof MODES;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { compileCore, Core, createCore } from "../src/core.js";
+import { compileCore, Core, createCore } from "../src/core/core.js";
 import { testCore, u32 } from "./helpers/core.js";
 
 describe("memory map (assembly/layout.ts)", () => {

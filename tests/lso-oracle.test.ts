@@ -13,8 +13,8 @@ import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { readCaptureFile } from "../src/capture/index.js";
-import { replay } from "../src/replay.js";
-import { parseCopyMode } from "../src/copy-options.js";
+import { replay } from "../src/replay/replay.js";
+import { parseCopyMode } from "../src/replay/copy-options.js";
 import { isTcpFrame, isUdpFrame } from "./helpers/lso-frames.js";
 
 const root = path.resolve(import.meta.dirname, "..");

@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { replay } from "../src/replay.js";
+import { replay } from "../src/replay/replay.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const conformance = path.resolve(root, "../shared/captures/conformance");

@@ -9,10 +9,10 @@ import { describe, expect, it, vi } from "vitest";
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
 import { CaptureError } from "../src/capture/index.js";
-import { replay } from "../src/replay.js";
-import { checkBooks } from "../src/report.js";
-import { totalDrops } from "../src/counters.js";
-import { main } from "../src/cli.js";
+import { replay } from "../src/replay/replay.js";
+import { checkBooks } from "../src/report/report.js";
+import { totalDrops } from "../src/core/counters.js";
+import { main } from "../src/cli/cli.js";
 
 const root = path.resolve(import.meta.dirname, "..");
 const dir = path.join(root, "..", "shared", "captures", "malformed");

@@ -8,7 +8,7 @@ import { existsSync, linkSync, mkdirSync, mkdtempSync, readFileSync, readdirSync
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PcapWriter, readCaptureFile } from "../src/capture/index.js";
-import { translateTcpreplayOptions, TcpreplayOptionError } from "../src/tcpreplay-options.js";
+import { translateTcpreplayOptions, TcpreplayOptionError } from "../src/cli/tcpreplay-options.js";
 import { pattern } from "./helpers/core.js";
 
 const root = path.resolve(import.meta.dirname, "..");

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { PcapWriter } from "../src/capture/index.js";
-import { Datapath, DatapathError } from "../src/datapath.js";
+import { Datapath, DatapathError } from "../src/datapath/datapath.js";
 import { pattern } from "./helpers/core.js";
 
 const root = path.resolve(import.meta.dirname, "..");

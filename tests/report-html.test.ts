@@ -1,13 +1,13 @@
 // The HTML report is one self-contained page: inline SVG plots, no script, nothing fetched.
 import { afterAll, describe, expect, it } from "vitest";
-import { readCounters } from "../src/counters.js";
-import { benchReportHtml, coalescingSeries, rateSeries, replayReportHtml } from "../src/report-html.js";
-import type { BenchResults, ConfigResult } from "../src/bench.js";
-import type { RunSample } from "../src/bench-run.js";
-import { spread } from "../src/bench-stats.js";
+import { readCounters } from "../src/core/counters.js";
+import { benchReportHtml, coalescingSeries, rateSeries, replayReportHtml } from "../src/report/report-html.js";
+import type { BenchResults, ConfigResult } from "../src/perf/bench.js";
+import type { RunSample } from "../src/perf/bench-run.js";
+import { spread } from "../src/perf/bench-stats.js";
 import { testCore } from "./helpers/core.js";
 import { DeviceTimeSampler } from "../src/workers/device-time.js";
-import { fromFirstPost, largeSendRows } from "../src/replay-report-context.js";
+import { fromFirstPost, largeSendRows } from "../src/report/replay-report-context.js";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { testCore, pattern, u32 } from "./helpers/core.js";
 import { postDescriptors, statusName, takeCompletions, takeWireFrames, writeGuest } from "./helpers/guest.js";
-import type { Core } from "../src/core.js";
+import type { Core } from "../src/core/core.js";
 
 const RAM = 4 << 20;
 

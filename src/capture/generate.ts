@@ -3,11 +3,11 @@
 // and seed → byte-identical output (no clock, no Math.random, no platform dependence).
 
 import { PcapWriter } from "./writer.js";
-import { checkOutputTarget, planOutput } from "../output-file.js";
+import { checkOutputTarget, planOutput } from "../util/output-file.js";
 import { MAX_RECORD } from "./types.js";
 import { pseudo4, pseudo6, sum16, finish, fold } from "./checksum.js";
 import * as P from "./packet.js";
-import { Rng } from "../rng.js"; // all the generator's choices come from it
+import { Rng } from "../util/rng.js"; // all the generator's choices come from it
 
 export type GenKind = "udp" | "imix" | "tcp";
 export type IpMode = "4" | "6" | "mix";

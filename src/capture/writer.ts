@@ -3,7 +3,7 @@
 
 import { openSync, writeSync, closeSync } from "node:fs";
 import { LINKTYPE_ETHERNET, MAX_RECORD } from "./types.js";
-import { OutputError, describeFsError } from "../output-file.js";
+import { OutputError, describeFsError } from "../util/output-file.js";
 import { reasons } from "./reasons.js";
 
 const MAGIC_US = 0xa1b2c3d4;
@@ -18,7 +18,7 @@ export interface PcapWriterOptions {
   linkType?: number;
   /** Snap length to declare (default 262144); frames are never cut to it. */
   snapLen?: number;
-  /** The path to open, when not `file` itself (a temporary file beside it: src/output-file.ts). */
+  /** The path to open, when not `file` itself (a temporary file beside it: src/util/output-file.ts). */
   openPath?: string;
   /**
    * Called once on the first write error (ENOSPC, EIO, EROFS...); later frames are discarded so

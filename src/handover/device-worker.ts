@@ -9,7 +9,7 @@
 // itself (serial + 1): the holding queue is handed from owner to owner without a round trip
 // through the host. A thread that handed over cooperatively is healthy, so it may run another
 // device — the core in the state of a fresh instance (every mutable global restored to its
-// value right after instantiation, src/core-globals.ts) — on the same OS thread (a killed thread is never reused): either at once, itself (`inThread`: the successor
+// value right after instantiation, src/core/core-globals.ts) — on the same OS thread (a killed thread is never reused): either at once, itself (`inThread`: the successor
 // is the next device on this very thread), or when the supervisor sends it another task.
 //
 // Why the successor runs on the same thread when it can (measured, README "Hand-over"): waking
@@ -22,7 +22,7 @@
 
 import { parentPort } from "node:worker_threads";
 import runStage, { freshCore, getCore } from "../workers/stage.js";
-import { STOP_NOW } from "../stop.js";
+import { STOP_NOW } from "../core/stop.js";
 import type { DeviceReport } from "./supervisor.js";
 
 export interface DeviceWorkerTask {

@@ -4,7 +4,7 @@
 // all, and leave once it has and holds nothing in flight (a cooperative hand-over: the next
 // device, maybe with another configuration, starts at exactly the next descriptor).
 
-import type { Core } from "../core.js";
+import type { Core } from "../core/core.js";
 
 function nowUs(): number {
   return (performance.timeOrigin + performance.now()) * 1000;

@@ -1,9 +1,9 @@
 // The hand-over options of a replay: --handover-every N, --chaos-device COUNT[:SEED],
 // --handover-config KEY=VALUE,... (parsed here, applied by the supervisor).
 
-import { parseCopyMode } from "../copy-options.js";
-import { coalesceParams, parseCoalesce } from "../coalesce-options.js";
-import { UsageError } from "../cli-errors.js";
+import { parseCopyMode } from "../replay/copy-options.js";
+import { coalesceParams, parseCoalesce } from "../replay/coalesce-options.js";
+import { UsageError } from "../cli/cli-errors.js";
 
 export interface HandoverOptions {
   /** A new device worker every N guest descriptors (0: none). */

@@ -21,14 +21,14 @@
 
 import { Worker } from "node:worker_threads";
 import path from "node:path";
-import { Core, projectRoot } from "../core.js";
+import { Core, projectRoot } from "../core/core.js";
 import type { StageResult } from "../workers/stage.js";
 import type { DeviceTimeSplit } from "../workers/device-time.js";
-import { STOP_NOW } from "../stop.js";
+import { STOP_NOW } from "../core/stop.js";
 import type { HandoverOptions } from "./options.js";
 import type { DeviceWorkerTask } from "./device-worker.js";
 import { HandoverLog, HandoverEvent, SegmentConfig } from "./report.js";
-import { Rng } from "../rng.js";
+import { Rng } from "../util/rng.js";
 
 function nowUs(): number {
   return (performance.timeOrigin + performance.now()) * 1000;

@@ -16,7 +16,7 @@
 // exercised across the 2^16 and 2^32 wraps. Events at the same instant run in a seeded random
 // order (a completion racing the re-arm goes either way, reproducibly).
 
-import { Rng } from "../rng.js";
+import { Rng } from "../util/rng.js";
 import type { WasmCoalescer } from "./wasm-policy.js";
 
 export type Workload =

@@ -3,4 +3,4 @@ export { simulate, type Workload, type SimOptions, type SimResult, type StepTrac
 export { WasmCoalescer } from "./wasm-policy.js";
 export { standardScenarios, type Scenario } from "./scenarios.js";
 export { runSimulation, formatTables, summarize, SIM_POLICIES, type Row } from "./table.js";
-export { Rng } from "../rng.js";
+export { Rng } from "../util/rng.js";

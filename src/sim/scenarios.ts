@@ -1,7 +1,7 @@
 // The standard workloads of the coalescing simulation (docs/design.md §1 step 6, issue 5), each
 // seeded so the table is the same on every run. Capacity: one command per µs (serviceUs 1).
 
-import { Rng } from "../rng.js";
+import { Rng } from "../util/rng.js";
 import type { SimOptions, Workload } from "./engine.js";
 
 export interface Scenario {

@@ -1,6 +1,6 @@
 // Runs every policy against every scenario and formats one table per policy.
 
-import { parseCoalesce, formatCoalesce, type CoalesceSpec } from "../coalesce-options.js";
+import { parseCoalesce, formatCoalesce, type CoalesceSpec } from "../replay/coalesce-options.js";
 import { simulate, type SimResult } from "./engine.js";
 import { standardScenarios, type Scenario } from "./scenarios.js";
 import { WasmCoalescer } from "./wasm-policy.js";

@@ -3,8 +3,8 @@
 // device-state line), so the simulator drives exactly the code the device thread runs —
 // coalesceStep / coalesceTimer — with simulated time passed in. No TypeScript copy.
 
-import { compileCore, Core } from "../core.js";
-import { applyCoalesce, type CoalesceSpec } from "../coalesce-options.js";
+import { compileCore, Core } from "../core/core.js";
+import { applyCoalesce, type CoalesceSpec } from "../replay/coalesce-options.js";
 
 export class WasmCoalescer {
   readonly core: Core;

@@ -7,7 +7,7 @@
 // pump has handled and frees the space after it, skipping frames the kernel refused, so the
 // copy is what went out, in order.
 
-import type { Core, CounterName } from "../core.js";
+import type { Core, CounterName } from "../core/core.js";
 import { loadWireNative, PumpStats, WireNative } from "./native.js";
 import { OffloadMode, passBits, passedOperations } from "./offload-mode.js";
 

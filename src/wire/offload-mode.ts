@@ -8,7 +8,7 @@
 // veth's "TSO" never segments: passing large sends through to one hands its peer super-packets,
 // which is why the default is emulate.
 
-import type { ConstantName, Core } from "../core.js";
+import type { ConstantName, Core } from "../core/core.js";
 import type { WireNative } from "./native.js";
 
 export type OffloadMode = "emulate" | "passthrough" | "auto";

@@ -3,7 +3,7 @@
 // set, bump its bell and FUTEX_WAKE it. Atomics.notify cannot do it: V8's Atomics.wait is not
 // a futex, so a C thread waiting on a real futex would never see it.
 
-import type { Core } from "../core.js";
+import type { Core } from "../core/core.js";
 import { loadWireNative } from "./native.js";
 
 export function pumpKicker(core: Core): () => void {

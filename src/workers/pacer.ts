@@ -8,7 +8,7 @@
 // doorbell (an interrupt still wakes it) when the next frame is more than SPIN_BELOW_MS away,
 // and spins otherwise: Atomics.wait cannot time much below a tenth of a millisecond.
 
-import type { Core } from "../core.js";
+import type { Core } from "../core/core.js";
 
 export type PaceSpec =
   | { kind: "pps"; rate: number }
@@ -25,7 +25,7 @@ export class Pacer {
     private readonly spec: PaceSpec,
     private readonly core: Core,
   ) {
-    // The start on the core's clock (src/core.ts passes it as env.nowUs), in ns.
+    // The start on the core's clock (src/core/core.ts passes it as env.nowUs), in ns.
     const startNs = BigInt(Math.round((performance.timeOrigin + this.t0) * 1e6));
     const kind = ({ pps: "PACE_PPS", mbps: "PACE_MBPS", multiplier: "PACE_MULTIPLIER" } as const)[spec.kind];
     core.exports.guestPaceFrom(core.constant(kind), spec.rate, startNs);

@@ -9,8 +9,8 @@
 // flag, which the host sets to end the run (or when the other stage failed).
 
 import { workerData } from "node:worker_threads";
-import { attachCore, Core } from "../core.js";
-import { STOP_DRAIN, STOP_NOW } from "../stop.js";
+import { attachCore, Core } from "../core/core.js";
+import { STOP_DRAIN, STOP_NOW } from "../core/stop.js";
 import { Pacer, PaceSpec } from "./pacer.js";
 import { DeviceTimeSampler, DeviceTimeSplit } from "./device-time.js";
 import { HandoverHooks } from "../handover/hooks.js";
@@ -79,7 +79,7 @@ export function getCore(): Core {
 }
 
 /** Hand-over (src/handover/device-worker.ts): the next stage run gets the core in the state of
- *  a new instance (every mutable global restored, src/core-globals.ts), as a new device would,
+ *  a new instance (every mutable global restored, src/core/core-globals.ts), as a new device would,
  *  attached again to the shared memory. The instance itself is reused: building a new one
  *  on the device thread cost a tenth of the run's rate at a hand-over every 10^5 frames. */
 export function freshCore(): Core {

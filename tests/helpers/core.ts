@@ -1,5 +1,5 @@
 // Test support: a configured core on its own shared memory, and small builders.
-import { Core, createCore } from "../../src/core.js";
+import { Core, createCore } from "../../src/core/core.js";
 
 export interface TestCoreOptions {
   guestRamBytes?: number;

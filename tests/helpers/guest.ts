@@ -1,5 +1,5 @@
 // Test support: play the guest by hand — write guest RAM and post descriptors directly.
-import type { Core } from "../../src/core.js";
+import type { Core } from "../../src/core/core.js";
 import { u32 } from "./core.js";
 
 export function writeGuest(core: Core, gpa: number, bytes: Uint8Array): void {

@@ -3,7 +3,7 @@
 // would (the same ones assembly/guest_offload.ts writes), run translateStage (stage 1) and
 // nicStage (stage 2) until the completion arrives, and collect the wire frames.
 
-import type { Core } from "../../src/core.js";
+import type { Core } from "../../src/core/core.js";
 import { testCore } from "./core.js";
 import { GuestDescriptor, postDescriptors, statusName, takeCompletions, takeWireFrames, writeGuest } from "./guest.js";
 

@@ -13,15 +13,15 @@
 //   - every figure is the median over trials, with min/max and a relative MAD.
 
 import { parseArgs } from "node:util";
-import { writeFileSafely } from "./output-file.js";
-import { projectRoot } from "./core.js";
+import { writeFileSafely } from "../util/output-file.js";
+import { projectRoot } from "../core/core.js";
 import { BenchCapture, benchCaptures } from "./bench-frames.js";
 import { BenchConfig, COALESCE_POLICIES, CoalesceName, InlineResult, RunSample, TrialResult, calibrateLoops, configId, envSlowdownNs,
   inlineLoopsFor, runInline, runTrial } from "./bench-run.js";
 import { Calibrator, calibrateCpu } from "./bench-calibrate.js";
 import { GitInfo, MachineInfo, Spread, gitInfo, machineInfo, median, spread } from "./bench-stats.js";
-import { parseCopyMode } from "./copy-options.js";
-import { UsageError } from "./cli-errors.js";
+import { parseCopyMode } from "../replay/copy-options.js";
+import { UsageError } from "../cli/cli-errors.js";
 
 export const BENCH_SCHEMA = "vnic-bench/1";
 export const ALL_CAPTURES = ["64", "imix", "1514", "tso64k", "tso185k"];
@@ -314,7 +314,7 @@ export async function runBench(argv: string[]): Promise<number> {
   const forJson = { ...bench, results: results.map(({ samples: _s, latencyBuckets: _l, latencyLast: _p, ...r }) => r) };
   if (values.out) writeFileSafely(values.out, JSON.stringify(forJson, null, 2) + "\n", "--out");
   if (values.report) {
-    const { writeBenchReport } = await import("./report-html.js");
+    const { writeBenchReport } = await import("../report/report-html.js");
     writeBenchReport(values.report, bench);
     progress(`wrote ${values.report}`);
   }

@@ -4,9 +4,9 @@
 // pair, and the pair's ratio B/A cancels it.
 //
 // Two metrics, both paired:
-//   one-thread  the stage functions inline on this thread (src/bench-inline.ts), wire frames per
+//   one-thread  the stage functions inline on this thread (src/perf/bench-inline.ts), wire frames per
 //               CPU-second of this thread: precise, blind to the hand-off between threads.
-//   two-thread  the real datapath (guest thread + device worker, src/bench-run.ts runTrial), wire
+//   two-thread  the real datapath (guest thread + device worker, src/perf/bench-run.ts runTrial), wire
 //               frames per second over the steady part of the run (the samples after the first
 //               one that shows traffic: worker start-up and the ramp are not in the rate).
 // Every trial is sized by a pilot to a minimum duration (never a 2-loop trial), after a warm-up

@@ -1,15 +1,15 @@
 // What a replay prints: tcpreplay's two summary lines (same wording, so existing scripts keep
 // working), the datapath's counters, and the books. Also the JSON form (keys in README).
 
-import type { CounterSnapshot } from "./counters.js";
+import type { CounterSnapshot } from "../core/counters.js";
 import type { LatencySummary } from "./latency.js";
-import type { PaceSpec } from "./workers/pacer.js";
-import type { DeviceTimeSplit } from "./workers/device-time.js";
-import { devicePerPacket } from "./workers/device-time.js";
-import { totalDrops } from "./counters.js";
-import { HandoverLog, handoverJson, handoverText } from "./handover/report.js";
-import type { ReadCounts } from "./capture/index.js";
-import { IfaceFacts, ifaceBooksProblem, ifaceTextLine } from "./wire/iface-pump.js";
+import type { PaceSpec } from "../workers/pacer.js";
+import type { DeviceTimeSplit } from "../workers/device-time.js";
+import { devicePerPacket } from "../workers/device-time.js";
+import { totalDrops } from "../core/counters.js";
+import { HandoverLog, handoverJson, handoverText } from "../handover/report.js";
+import type { ReadCounts } from "../capture/index.js";
+import { IfaceFacts, ifaceBooksProblem, ifaceTextLine } from "../wire/iface-pump.js";
 
 /** Bytes of preamble + start delimiter (8), inter-frame gap (12) and FCS (4) per frame. */
 export const ETHERNET_OVERHEAD = 24;

@@ -1,24 +1,24 @@
 // `vnic replay`: its help, its options (tcpreplay's spellings translated first) and the call
-// down to replay(); the report and the books check follow the run. src/cli.ts dispatches here
+// down to replay(); the report and the books check follow the run. src/cli/cli.ts dispatches here
 // and maps what is thrown to exit codes.
 
 import { parseArgs } from "node:util";
 import { rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseCopyMode, COPY_MODES_HELP } from "./copy-options.js";
-import { COALESCE_HELP, CoalesceSpecError, DEFAULT_COALESCE, parseCoalesce } from "./coalesce-options.js";
-import { replay, DEFAULT_PRELOAD_LIMIT } from "./replay.js";
+import { parseCopyMode, COPY_MODES_HELP } from "../replay/copy-options.js";
+import { COALESCE_HELP, CoalesceSpecError, DEFAULT_COALESCE, parseCoalesce } from "../replay/coalesce-options.js";
+import { replay, DEFAULT_PRELOAD_LIMIT } from "../replay/replay.js";
 import { clearProgress, combineSamplers, progressSampler } from "./progress.js";
-import type { PaceSpec } from "./workers/pacer.js";
-import { checkBooks, jsonReport, textReport } from "./report.js";
-import { HandoverOptions, parseChaos, parseHandoverConfig } from "./handover/options.js";
-import { compileCore } from "./core.js";
-import { checkOutputTarget } from "./output-file.js";
+import type { PaceSpec } from "../workers/pacer.js";
+import { checkBooks, jsonReport, textReport } from "../report/report.js";
+import { HandoverOptions, parseChaos, parseHandoverConfig } from "../handover/options.js";
+import { compileCore } from "../core/core.js";
+import { checkOutputTarget } from "../util/output-file.js";
 import { translateTcpreplayOptions } from "./tcpreplay-options.js";
-import { printDecoded, readWarnings, somethingLost } from "./replay-output.js";
-import { ifaceLostLine, WIRE_CHOICES, WireChoice } from "./wire/iface-pump.js";
-import { OFFLOAD_MODES, OffloadMode } from "./wire/offload-mode.js";
+import { printDecoded, readWarnings, somethingLost } from "../replay/replay-output.js";
+import { ifaceLostLine, WIRE_CHOICES, WireChoice } from "../wire/iface-pump.js";
+import { OFFLOAD_MODES, OffloadMode } from "../wire/offload-mode.js";
 import { EXIT_FAILED, EXIT_OK, UsageError } from "./cli-errors.js";
 
 const REPLAY_HELP = `Usage: vnic replay CAPTURE [options]
@@ -187,7 +187,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     return EXIT_OK;
   }
   if (positionals.length !== 1) throw new UsageError(`replay takes one capture file (got ${positionals.length}); see vnic replay --help`);
-  // Every file the run will write is checked before it starts (src/output-file.ts).
+  // Every file the run will write is checked before it starts (src/util/output-file.ts).
   if (values.report) checkOutputTarget(values.report, "--report", [positionals[0]]);
   let copy;
   try {
@@ -228,7 +228,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
   if (values.iface && values.intf1 && values.iface !== values.intf1) throw new UsageError(`--iface ${values.iface} and --intf1 ${values.intf1} name two interfaces; give one`);
   const loops = intOption(values.loop, "--loop", 1, 0);
   let stopRequested = false;
-  const recorder = values.report ? (await import("./report-html.js")).replayReportRecorder() : undefined;
+  const recorder = values.report ? (await import("../report/report-html.js")).replayReportRecorder() : undefined;
   const limit = intOption(values.limit, "--limit", 0);
   let totalFrames: number | undefined; // known once the capture is placed (not when streamed)
   const progress = progressSampler({ statsEverySeconds: numberOption(values.stats, "--stats"), out: process.stderr, totalFrames: () => totalFrames });
@@ -277,7 +277,7 @@ export async function replayCommand(argv: string[]): Promise<number> {
     return EXIT_FAILED;
   }
   if (recorder && values.report) {
-    const { runContext } = await import("./replay-report-context.js");
+    const { runContext } = await import("../report/replay-report-context.js");
     const settings = { loops, limit, pace: pace ?? "topspeed", coalesce, offload: values.iface ?? values.intf1 ? offload : undefined, params,
       iface: values.iface ?? values.intf1, out: values.out, streamed: facts.streamed, handover: handover?.firstConfig };
     recorder.write(values.report, facts, runContext(["replay", ...argv], { ...settings, config }, facts.run.guest.startUs));

@@ -15,7 +15,7 @@ import { createHash } from "node:crypto";
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { UsageError } from "./cli-errors.js";
+import { UsageError } from "../cli/cli-errors.js";
 
 /** REV cannot be resolved or built: one line for the user, exit 2. */
 export class RevError extends UsageError {}

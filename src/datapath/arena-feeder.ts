@@ -5,8 +5,8 @@
 // waste), so a frame pulled from the file always has a place (nothing is buffered here), and
 // publishes the new head with one atomic store per fill.
 
-import type { Core } from "./core.js";
-import { CaptureStream, MAX_RECORD } from "./capture/index.js";
+import type { Core } from "../core/core.js";
+import { CaptureStream, MAX_RECORD } from "../capture/index.js";
 
 const RECORD_HEADER = 16;
 const LARGEST_RECORD = RECORD_HEADER + MAX_RECORD;

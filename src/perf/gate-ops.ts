@@ -1,5 +1,5 @@
 // The gate's exact cost per packet: WebAssembly instructions the core executes per wire frame,
-// counted by the metered build (src/meter.ts) on the one-thread rig (src/bench-inline.ts).
+// counted by the metered build (src/perf/meter.ts) on the one-thread rig (src/perf/bench-inline.ts).
 //
 // The rig feeds the same frames in the same order from the same seed, so the count is identical
 // from run to run and from machine to machine: no noise, no tolerance for the machine — any
@@ -41,9 +41,9 @@ export interface OpsCount {
 /** Instructions per wire frame of the metered `module` for `cfg` over OPS_LOOPS passes. */
 export function countOps(module: WebAssembly.Module, capture: BenchCapture, cfg: BenchConfig, slowdownNs = 0): OpsCount {
   const rig = new InlineRig(module, capture, { deterministicClock: true });
-  // The meter's two exports exist only in the metered build (src/meter.ts adds them).
+  // The meter's two exports exist only in the metered build (src/perf/meter.ts adds them).
   const x = rig.core.exports as unknown as Record<string, () => bigint | number>;
-  if (typeof x[METER_READ] !== "function") throw new Error("vnic gate: countOps needs a metered core (src/meter.ts)");
+  if (typeof x[METER_READ] !== "function") throw new Error("vnic gate: countOps needs a metered core (src/perf/meter.ts)");
   let instructions = 0n;
   const wireFrames = rig.run(cfg, OPS_LOOPS, slowdownNs, () => x[METER_RESET](), () => (instructions = BigInt(x[METER_READ]())));
   const frames = Number(rig.core.counter("wireFrames"));

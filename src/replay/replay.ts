@@ -4,19 +4,19 @@
 // tcpreplay -K); a larger one is streamed through the arena ring in bounded memory.
 
 import { statSync } from "node:fs";
-import { CaptureInfo, CaptureStream, PcapWriter, ReadCounts, ReplayableOptions, openCaptureStream, openReplayableSource } from "./capture/index.js";
-import type { CaptureFrame } from "./capture/index.js";
-import { OutputError, checkOutputTarget, planOutput } from "./output-file.js";
-import { DEFAULT_CONFIG, Datapath, DatapathConfig, RunResult, RunSampler, arenaRecordBytes } from "./datapath.js";
-import { ArenaFeeder } from "./arena-feeder.js";
-import { ReplayFacts } from "./report.js";
+import { CaptureInfo, CaptureStream, PcapWriter, ReadCounts, ReplayableOptions, openCaptureStream, openReplayableSource } from "../capture/index.js";
+import type { CaptureFrame } from "../capture/index.js";
+import { OutputError, checkOutputTarget, planOutput } from "../util/output-file.js";
+import { DEFAULT_CONFIG, Datapath, DatapathConfig, RunResult, RunSampler, arenaRecordBytes } from "../datapath/datapath.js";
+import { ArenaFeeder } from "../datapath/arena-feeder.js";
+import { ReplayFacts } from "../report/report.js";
 import { applyCoalesce, CoalesceSpec } from "./coalesce-options.js";
-import { readLatency } from "./latency.js";
-import type { PaceSpec } from "./workers/pacer.js";
-import type { HandoverOptions } from "./handover/options.js";
-import type { OffloadMode } from "./wire/offload-mode.js";
-import type { WireChoice } from "./wire/iface-pump.js";
-import { UsageError } from "./cli-errors.js";
+import { readLatency } from "../report/latency.js";
+import type { PaceSpec } from "../workers/pacer.js";
+import type { HandoverOptions } from "../handover/options.js";
+import type { OffloadMode } from "../wire/offload-mode.js";
+import type { WireChoice } from "../wire/iface-pump.js";
+import { UsageError } from "../cli/cli-errors.js";
 
 export const DEFAULT_PRELOAD_LIMIT = 1 << 30;
 /** Arena ring size for streamed replays. */
@@ -149,7 +149,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       closed = true;
     } finally {
       stream?.close();
-      // The target is replaced only by a complete file (src/output-file.ts). A run whose stage
+      // The target is replaced only by a complete file (src/util/output-file.ts). A run whose stage
       // failed still leaves what it sent (every record in the file is whole, the books say
       // what is missing); only a write error leaves the old target in place.
       if (writer && closed && !writer.failure) plan!.commit();

@@ -3,10 +3,10 @@
 // section, and the rate samples re-based so the time axis starts at the guest's first post.
 // Plain data here; report-html.ts renders it.
 
-import { projectRoot } from "./core.js";
-import { gitInfo, machineInfo, GitInfo, MachineInfo } from "./bench-stats.js";
-import type { CounterSnapshot } from "./counters.js";
-import type { RunSample } from "./bench-run.js";
+import { projectRoot } from "../core/core.js";
+import { gitInfo, machineInfo, GitInfo, MachineInfo } from "../perf/bench-stats.js";
+import type { CounterSnapshot } from "../core/counters.js";
+import type { RunSample } from "../perf/bench-run.js";
 
 export interface RunContext {
   /** The command line as typed (after `vnic`). */

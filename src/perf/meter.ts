@@ -1,5 +1,5 @@
 // The metered build of the core: the same module, rewritten so that it counts the WebAssembly
-// instructions it executes (the gate's exact cost per packet, src/gate-ops.ts).
+// instructions it executes (the gate's exact cost per packet, src/perf/gate-ops.ts).
 //
 // The rewriting runs on binaryen's IR (binaryen ships with assemblyscript; its tree IR is the
 // module's instructions, one node per instruction). Every straight-line run — a function body,

@@ -3,12 +3,12 @@
 // options, the outputs and the instruction counts; the parts live in gate-*.ts.)
 //
 // Modes, most trustworthy first:
-//   --against REV (src/gate-rev.ts, src/gate-ab.ts). REV's core is built in a temporary worktree
+//   --against REV (src/perf/gate-rev.ts, src/perf/gate-ab.ts). REV's core is built in a temporary worktree
 //      and measured alternately with this build in the same run on the same machine; each
 //      configuration's verdict is the bootstrap interval of the median pair ratio. A slower or
 //      busier machine slows both sides of every pair. What .ci/run uses, with REV = the commit
 //      bench/baseline.json records (--against-baseline-commit).
-//   Instruction counts (src/meter.ts, src/gate-ops.ts), in every mode: WebAssembly instructions
+//   Instruction counts (src/perf/meter.ts, src/perf/gate-ops.ts), in every mode: WebAssembly instructions
 //      per packet of the metered build, exact and machine-independent, compared with the
 //      reference build's and with the baseline's stored counts; > --max-ops-growth fails.
 //   --baseline FILE alone: the stored time figures, each trial normalised by the calibration
@@ -25,8 +25,8 @@
 
 import { parseArgs } from "node:util";
 import { appendFileSync, readFileSync } from "node:fs";
-import { writeFileSafely } from "./output-file.js";
-import { projectRoot, wasmPath } from "./core.js";
+import { writeFileSafely } from "../util/output-file.js";
+import { projectRoot, wasmPath } from "../core/core.js";
 import { abInline, compileWasm } from "./bench-inline.js";
 import { benchCaptures } from "./bench-frames.js";
 import { ConfigResult, measureMatrix } from "./bench.js";
@@ -37,7 +37,7 @@ import { AbConfig, abMeasure } from "./gate-ab.js";
 import { OPS_LOOPS, OpsCount, countOps, meteredModule } from "./gate-ops.js";
 import { Comparison, Verdict, comparisonTable, configRows, gabEntries, gabJson, gateJson, headlineOf, rowsTable, verdictOf } from "./gate-report.js";
 import { GitInfo, Interval, MachineInfo, Spread, bootstrapRatioOfMedians, gitInfo, machineInfo, median } from "./bench-stats.js";
-import { UsageError } from "./cli-errors.js";
+import { UsageError } from "../cli/cli-errors.js";
 
 export const BASELINE_SCHEMA = "vnic-gate-baseline/1";
 export const DEFAULT_GATE_CONFIGS = ["64/adaptive/headers", "imix/adaptive/headers", "1514/adaptive/headers", "tso64k/adaptive/headers"];
@@ -66,7 +66,7 @@ export interface Baseline {
   seconds: number;
   calibration: Spread;
   configs: BaselineConfig[];
-  /** Exact instruction counts of the metered build (src/gate-ops.ts), per configuration. */
+  /** Exact instruction counts of the metered build (src/perf/gate-ops.ts), per configuration. */
   ops?: { loops: number; configs: { id: string; wireFrames: number; instructions: string; opsPerPacket: number }[] };
 }
 

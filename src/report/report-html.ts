@@ -8,13 +8,13 @@
 // replay(), keeps the Datapath from onStart, and calls writeReplayReport after the run.
 // `vnic bench --report FILE.html`: writeBenchReport with the bench results (samples kept).
 
-import { writeFileSafely } from "./output-file.js";
-import type { CounterSnapshot } from "./counters.js";
-import type { Datapath, RunSampler } from "./datapath.js";
+import { writeFileSafely } from "../util/output-file.js";
+import type { CounterSnapshot } from "../core/counters.js";
+import type { Datapath, RunSampler } from "../datapath/datapath.js";
 import type { ReplayFacts } from "./report.js";
 import { jsonReport } from "./report.js";
-import type { BenchResults, ConfigResult } from "./bench.js";
-import { LatencySummary, RunSample, latencyFromCore } from "./bench-run.js";
+import type { BenchResults, ConfigResult } from "../perf/bench.js";
+import { LatencySummary, RunSample, latencyFromCore } from "../perf/bench-run.js";
 import { RunContext, contextRows, fromFirstPost, largeSendRows } from "./replay-report-context.js";
 
 // ---------------------------------------------------------------- tiny SVG plotting

@@ -7,7 +7,7 @@
 // NEEDS_CSUM (Linux CHECKSUM_PARTIAL). Frames differ in ports / sequence numbers, so a capture
 // is not one frame repeated.
 
-import { internetChecksum, fold, onesSum } from "./reference/checksum.js";
+import { internetChecksum, fold, onesSum } from "../reference/checksum.js";
 
 const ETH = 14;
 const IPV4 = 20;

@@ -3,7 +3,7 @@
 // (assembly/pcap_out.ts) so that a capture is written with no per-frame JavaScript.
 // Either way, after draining it wakes a device that went to sleep on a full wire.
 
-import type { Core } from "./core.js";
+import type { Core } from "../core/core.js";
 
 /** Receives each wire frame (a view, valid during the call) and its timestamp split into
  *  seconds and nanoseconds, and its original length (longer than data when the capture's snap

@@ -2,8 +2,8 @@
 // what --fail-on-drop counts as lost, and -v's decoded frames.
 
 import { spawnSync } from "node:child_process";
-import { totalDrops } from "./counters.js";
-import type { ReplayFacts } from "./report.js";
+import { totalDrops } from "../core/counters.js";
+import type { ReplayFacts } from "../report/report.js";
 
 /** One line per thing the user should know about how the capture was read. */
 export function readWarnings(f: ReplayFacts): string[] {

@@ -1,10 +1,10 @@
 // `vnic gen`: make captures for people who have none. The CLI calls runGen(argv); this file
-// also runs on its own (`node dist/src/gen.js ...`), which `npm run gen:captures` uses.
+// also runs on its own (`node dist/src/cli/gen.js ...`), which `npm run gen:captures` uses.
 
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { generateCapture, checkOptions, GEN_DEFAULTS, type GenOptions, type GenKind, type IpMode } from "./capture/generate.js";
+import { generateCapture, checkOptions, GEN_DEFAULTS, type GenOptions, type GenKind, type IpMode } from "../capture/generate.js";
 import { UsageError } from "./cli-errors.js";
 
 /** Super-packets `--kind tcp` writes without --count (about 16 MB at --super 65536). */
@@ -156,7 +156,7 @@ export async function runGen(argv: string[]): Promise<number> {
   }
 }
 
-// Run directly: node dist/src/gen.js ARGS
+// Run directly: node dist/src/cli/gen.js ARGS
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   runGen(process.argv.slice(2)).then((code) => process.exit(code));
 }

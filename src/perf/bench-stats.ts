@@ -5,7 +5,7 @@
 import os from "node:os";
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { Rng } from "./rng.js";
+import { Rng } from "../util/rng.js";
 
 /** The q-quantile (0..1) of `xs` by linear interpolation between order statistics. */
 export function quantile(xs: readonly number[], q: number): number {
@@ -54,7 +54,7 @@ export function spread(xs: readonly number[]): Spread {
   };
 }
 
-/** A seeded uniform generator in [0, 1) (src/rng.ts): bootstrap intervals are reproducible. */
+/** A seeded uniform generator in [0, 1) (src/util/rng.ts): bootstrap intervals are reproducible. */
 export function rng(seed: number): () => number {
   const r = new Rng(seed);
   return () => r.next();

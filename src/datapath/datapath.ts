@@ -4,7 +4,7 @@
 // Threads: piscina runs exactly two long-lived tasks (guest, device) on two threads that stay
 // up for the run (minThreads = maxThreads = 2, idleTimeout Infinity); the shared memory and the
 // compiled module travel in workerData, shared, not copied. The main thread only drains the
-// wire into the capture writer (when there is one, src/wire-drain.ts) and waits.
+// wire into the capture writer (when there is one, src/datapath/wire-drain.ts) and waits.
 //
 // Failure: a task that throws (or a worker that dies) rejects its promise; the run then sets
 // the stop flag, wakes the other stage, waits at most STOP_GRACE_MS for it, destroys the pool
@@ -12,18 +12,18 @@
 
 import path from "node:path";
 import { Piscina } from "piscina";
-import { Core, CoreFlavor, DEFAULT_PLAN, createCore, projectRoot } from "./core.js";
-import type { StageResult, StageTask, StageName } from "./workers/stage.js";
-import { readCounters, CounterSnapshot } from "./counters.js";
-import { STOP_DRAIN, STOP_NOW } from "./stop.js";
+import { Core, CoreFlavor, DEFAULT_PLAN, createCore, projectRoot } from "../core/core.js";
+import type { StageResult, StageTask, StageName } from "../workers/stage.js";
+import { readCounters, CounterSnapshot } from "../core/counters.js";
+import { STOP_DRAIN, STOP_NOW } from "../core/stop.js";
 import type { ArenaFeeder } from "./arena-feeder.js";
 import { FrameDrainer, PcapBatchWriter, PcapDrainer, type WireFrameSink } from "./wire-drain.js";
-import { MAX_RECORD } from "./capture/types.js";
-import { DeviceSupervisor } from "./handover/supervisor.js";
-import type { HandoverOptions } from "./handover/options.js";
-import type { HandoverLog } from "./handover/report.js";
-import { IfaceFacts, IfacePump, WireChoice } from "./wire/iface-pump.js";
-import type { OffloadMode } from "./wire/offload-mode.js";
+import { MAX_RECORD } from "../capture/types.js";
+import { DeviceSupervisor } from "../handover/supervisor.js";
+import type { HandoverOptions } from "../handover/options.js";
+import type { HandoverLog } from "../handover/report.js";
+import { IfaceFacts, IfacePump, WireChoice } from "../wire/iface-pump.js";
+import type { OffloadMode } from "../wire/offload-mode.js";
 
 export const ARENA_RECORD_HEADER = 16;
 const STOP_GRACE_MS = 1000;

@@ -1,14 +1,14 @@
 // vnic's command line: pick the command, map outcomes to exit codes. Nothing else; the replay
-// command's options live in src/cli-replay.ts.
+// command's options live in src/cli/cli-replay.ts.
 //
 // Exit codes: 0 success; 1 the run failed or its books did not balance; 2 bad input (usage,
 // an unreadable or corrupt capture).
 
-import { CaptureError } from "./capture/index.js";
-import { DatapathError } from "./datapath.js";
-import { OutputError } from "./output-file.js";
-import { IfaceError } from "./wire/iface-pump.js";
-import { WireNativeMissing } from "./wire/native.js";
+import { CaptureError } from "../capture/index.js";
+import { DatapathError } from "../datapath/datapath.js";
+import { OutputError } from "../util/output-file.js";
+import { IfaceError } from "../wire/iface-pump.js";
+import { WireNativeMissing } from "../wire/native.js";
 import { EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, UsageError } from "./cli-errors.js";
 import { replayCommand } from "./cli-replay.js";
 
@@ -32,7 +32,7 @@ Options:
 
 
 async function genCommand(argv: string[]): Promise<number> {
-  // src/gen.ts (the capture generator) is loaded only when asked for.
+  // src/cli/gen.ts (the capture generator) is loaded only when asked for.
   const genModule: string = "./gen.js";
   const { runGen } = (await import(genModule)) as { runGen: (argv: string[]) => Promise<number> };
   return runGen(argv);
@@ -47,9 +47,9 @@ export async function main(argv: string[]): Promise<number> {
       case "gen":
         return await genCommand(rest);
       case "bench":
-        return await (await import("./bench.js")).runBench(rest);
+        return await (await import("../perf/bench.js")).runBench(rest);
       case "gate":
-        return await (await import("./gate.js")).runGate(rest);
+        return await (await import("../perf/gate.js")).runGate(rest);
       case undefined:
       case "-h":
       case "--help":

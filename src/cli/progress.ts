@@ -1,8 +1,8 @@
 // What a replay says while it runs: `--stats N` lines (current rates every N seconds, like
 // tcpreplay's --stats) and, on a terminal, a progress bar for replays longer than ~2 s.
 
-import type { RunSampler } from "./datapath.js";
-import type { CounterSnapshot } from "./counters.js";
+import type { RunSampler } from "../datapath/datapath.js";
+import type { CounterSnapshot } from "../core/counters.js";
 
 const BAR_AFTER_SECONDS = 2;
 const BAR_WIDTH = 30;

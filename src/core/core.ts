@@ -11,7 +11,7 @@ import { exportAllGlobals, GlobalSnapshot } from "./core-globals.js";
 
 export const WASM_PAGE = 65536;
 
-/** The project root (holds package.json), from here in src/ or in dist/src/. */
+/** The project root (holds package.json), from here in src/core/ or in dist/src/core/. */
 export function projectRoot(): string {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 4; i++) {
@@ -53,7 +53,7 @@ export function compileCore(flavor: CoreFlavor = "release"): WebAssembly.Module 
 }
 
 /** The core's exports, typed from the core itself (scripts/core-types.mjs turns asc's
- *  `--bindings raw` declarations into src/core-exports.generated.ts at every build): a renamed
+ *  `--bindings raw` declarations into src/core/core-exports.generated.ts at every build): a renamed
  *  or removed export is a compile error here, not a null in a report. */
 import type { CoreExports } from "./core-exports.generated.js";
 export type { CoreExports };

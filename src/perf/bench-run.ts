@@ -7,14 +7,14 @@
 // workers are up by then, so their start-up is not counted either.
 
 import { readFileSync } from "node:fs";
-import { Datapath, RunResult, arenaRecordBytes } from "./datapath.js";
-import type { Core } from "./core.js";
-import type { CounterSnapshot } from "./counters.js";
-import { parseCopyMode } from "./copy-options.js";
-import { readBuckets, readLatency } from "./latency.js";
-import type { LatencySummary as ReplayLatency } from "./latency.js";
-import { ETHERNET_OVERHEAD } from "./report.js";
-import { devicePerPacket } from "./workers/device-time.js";
+import { Datapath, RunResult, arenaRecordBytes } from "../datapath/datapath.js";
+import type { Core } from "../core/core.js";
+import type { CounterSnapshot } from "../core/counters.js";
+import { parseCopyMode } from "../replay/copy-options.js";
+import { readBuckets, readLatency } from "../report/latency.js";
+import type { LatencySummary as ReplayLatency } from "../report/latency.js";
+import { ETHERNET_OVERHEAD } from "../report/report.js";
+import { devicePerPacket } from "../workers/device-time.js";
 import type { BenchCapture } from "./bench-frames.js";
 
 export const COALESCE_POLICIES = { none: "POLICY_NONE", adaptive: "POLICY_ADAPTIVE" } as const;
@@ -48,7 +48,7 @@ export interface RunSample {
   cpuUs: number;
 }
 
-/** vnic replay's latency summary (src/latency.ts) cut to what a benchmark row shows, plus the
+/** vnic replay's latency summary (src/report/latency.ts) cut to what a benchmark row shows, plus the
  *  histogram itself for the HTML report. */
 export type LatencySummary = Pick<ReplayLatency, "count" | "p50Us" | "p99Us"> & {
   /** Non-empty histogram buckets: lower bound (ns) and count. */
@@ -140,7 +140,7 @@ export function latencyFromCore(core: Core): LatencySummary | null {
   if (count === 0) return null;
   const { counts, lowNs } = readBuckets(core);
   const buckets = counts.flatMap((c, i) => (c > 0 ? [{ lowNs: lowNs[i], count: c }] : []));
-  // p50/p99 exactly as vnic replay reports them (src/latency.ts).
+  // p50/p99 exactly as vnic replay reports them (src/report/latency.ts).
   const l = readLatency(core);
   return { count, p50Us: l.p50Us, p99Us: l.p99Us, buckets };
 }

@@ -8,12 +8,12 @@
 //
 // Any .wasm built from assembly/ works as the reference (e.g. the merge-base's build/vnic.wasm).
 // The rig lays the memory out itself (createCore's steps, on a given module), so it needs no
-// change in src/core.ts or src/datapath.ts.
+// change in src/core/core.ts or src/datapath/datapath.ts.
 
 import { readFileSync } from "node:fs";
-import { Core, WASM_PAGE, DEFAULT_PLAN, ParamName } from "./core.js";
-import { ARENA_RECORD_HEADER, arenaRecordBytes, guestBufferBytesFor } from "./datapath.js";
-import { parseCopyMode } from "./copy-options.js";
+import { Core, WASM_PAGE, DEFAULT_PLAN, ParamName } from "../core/core.js";
+import { ARENA_RECORD_HEADER, arenaRecordBytes, guestBufferBytesFor } from "../datapath/datapath.js";
+import { parseCopyMode } from "../replay/copy-options.js";
 import type { BenchCapture } from "./bench-frames.js";
 import { BenchConfig, COALESCE_POLICIES, threadCpuNs } from "./bench-run.js";
 import { bootstrapMedian, Interval } from "./bench-stats.js";
