@@ -37,6 +37,7 @@ import { projectRoot } from "../src/core/core.js";
 import { parseCoalesce } from "../src/replay/coalesce-options.js";
 import { deviceTime } from "../src/report/report.js";
 import { median } from "../src/perf/bench-stats.js";
+import { IMIX } from "../src/capture/imix.js";
 
 const { values } = parseArgs({
   options: {
@@ -174,12 +175,6 @@ async function dpdkSample(size: number): Promise<number> {
   if (steady.length === 0) throw new Error(`dpdk ${size}-byte: no steady Rx-pps samples (${pps.length} in all): ${guestLog.join("").slice(-400)}`);
   return median(steady);
 }
-
-const IMIX = [
-  { size: 64, weight: 7 },
-  { size: 576, weight: 4 },
-  { size: 1500, weight: 1 },
-];
 
 async function dpdkPps(size: string): Promise<number> {
   if (size !== "imix") return dpdkSample(Number(size));

@@ -1,5 +1,6 @@
 // The generator: exact sizes and mixes, checksums verified by an independent parser,
 // TSO super-packets shaped like Linux's, determinism, and the bundled captures.
+import { IMIX, IMIX_CYCLE } from "../src/capture/imix.js";
 import { describe, it, expect, vi, afterEach } from "vitest";
 import { existsSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
@@ -162,5 +163,14 @@ describe("runGen", () => {
     const info = readCaptureFile(out, (f) => expect(f.data.length).toBe(128));
     expect(info).toMatchObject({ nanosecond: true, frames: 50, linkType: 1 });
     expect(parseGenArgs(["--jumbo-hbh", "--vlan", "5"]).opts).toMatchObject({ jumboHbh: true, vlan: 5 });
+  });
+});
+
+describe("the one IMIX", () => {
+  it("the fixed benchmark cycle is 7:4:1 of the generator's sizes, with no two large frames adjacent", () => {
+    const count = (s: number) => IMIX_CYCLE.filter((x) => x === s).length;
+    expect(IMIX.map((p) => count(p.size))).toEqual(IMIX.map((p) => p.weight));
+    expect(IMIX_CYCLE.length).toBe(IMIX.reduce((n, p) => n + p.weight, 0));
+    IMIX_CYCLE.forEach((s, i) => { if (s !== 64) expect(IMIX_CYCLE[(i + 1) % IMIX_CYCLE.length]).toBe(64); });
   });
 });

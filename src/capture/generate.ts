@@ -7,6 +7,7 @@ import { checkOutputTarget, planOutput } from "../util/output-file.js";
 import { MAX_RECORD } from "./types.js";
 import { pseudo4, pseudo6, sum16, finish, fold } from "./checksum.js";
 import * as P from "./packet.js";
+import { IMIX } from "./imix.js";
 import { Rng } from "../util/rng.js"; // all the generator's choices come from it
 
 export type GenKind = "udp" | "imix" | "tcp";
@@ -40,9 +41,6 @@ export const GEN_DEFAULTS: GenOptions = {
   vlanShare: 1, flows: 4, jumboHbh: false, rateGbps: 10,
 };
 
-/** IMIX 7:4:1 of 64, 576 and 1500-byte L2 frames (Ethernet header included, no FCS). */
-export const IMIX_SIZES = [64, 576, 1500];
-const IMIX_WEIGHTS = [7, 4, 1];
 /** 2023-11-14T22:13:20Z: a fixed start so output never depends on the clock. */
 export const BASE_TS_NS = 1_700_000_000_000_000_000n;
 /** Preamble, start delimiter, FCS and inter-frame gap: what a frame occupies on the wire besides itself. */
@@ -196,7 +194,7 @@ function tcpSuper(b: Uint8Array, f: Flow, o: GenOptions, elapsedNs: bigint): num
 
 /** The frame sizes of one IMIX cycle (7:4:1), shuffled so small and large frames interleave. */
 function imixCycle(rng: Rng): number[] {
-  const c = IMIX_SIZES.flatMap((s, i) => Array<number>(IMIX_WEIGHTS[i]).fill(s));
+  const c = IMIX.flatMap((p) => Array<number>(p.weight).fill(p.size));
   for (let i = c.length - 1; i > 0; i--) {
     const j = rng.below(i + 1);
     [c[i], c[j]] = [c[j], c[i]];

@@ -8,6 +8,7 @@
 // is not one frame repeated.
 
 import { internetChecksum, fold, onesSum } from "../reference/checksum.js";
+import { IMIX_CYCLE, IMIX_SIZES } from "../capture/imix.js";
 
 const ETH = 14;
 const IPV4 = 20;
@@ -76,9 +77,6 @@ export function tcpSuperPacket(payload: number, seq = 0): Uint8Array {
   return b;
 }
 
-/** Simple IMIX, 7:4:1 by count (Agilent / Spirent "simple IMIX" 64, 570, 1518 on the wire;
- *  1514 here, the largest untagged frame an MTU of 1500 carries without its FCS). */
-export const IMIX_SIZES = [64, 64, 570, 64, 64, 570, 64, 1514, 64, 570, 64, 570] as const;
 
 /** 64 KiB: a 65,536-byte TSO frame's worth of payload in one IPv4 packet (total length
  *  ≤ 65535). 185 KB: Linux BIG TCP with gso_max_size 185000. */
@@ -93,8 +91,8 @@ export function benchCaptures(): BenchCapture[] {
     fixed("64", 64, 1024),
     {
       name: "imix",
-      description: "simple IMIX 7:4:1 (64/570/1514 bytes), 1200 frames",
-      frames: Array.from({ length: 1200 }, (_, i) => udpFrame(IMIX_SIZES[i % IMIX_SIZES.length], i)),
+      description: `simple IMIX 7:4:1 (${IMIX_SIZES.join("/")} bytes), 1200 frames`,
+      frames: Array.from({ length: 1200 }, (_, i) => udpFrame(IMIX_CYCLE[i % IMIX_CYCLE.length], i)),
     },
     fixed("1514", 1514, 1024),
     {
