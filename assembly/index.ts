@@ -3,41 +3,42 @@
 
 import { GUEST_DESC_SIZE, PHYS_DESC_SIZE, USED_ELEM_SIZE, RING_GUEST_TX, RING_PHYS_TX, RING_USED,
   REGION_GUEST_TX_SLOTS, REGION_PHYS_TX_SLOTS, REGION_USED_SLOTS, regionBase, ringSlots,
-  attach, shufflePageTable } from "./layout";
-import { ringInit } from "./ring";
-import { poolInit } from "./pool";
-import { wireInit } from "./wire_sink";
-import { resetCounters } from "./counters";
-import { latencyReset } from "./latency";
-import { coalesceReset } from "./coalesce";
-import { inflightReset } from "./inflight";
+  attach, shufflePageTable } from "./shared/layout";
+import { ringInit } from "./shared/ring";
+import { poolInit } from "./backend/tx-buffers";
+import { wireInit } from "./nic/wire-ring";
+import { resetCounters } from "./shared/counters";
+import { latencyReset } from "./guest/latency";
+import { coalesceReset } from "./nic/coalesce";
+import { inflightReset } from "./device/inflight";
 
-export * from "./layout";
-export * from "./counters";
-export * from "./params";
+export * from "./shared/layout";
+export * from "./shared/counters";
+export * from "./shared/completion-status";
+export * from "./shared/params";
 export { ringReserve, ringPublish, ringAvailable, ringRelease, ringCount, ringFullEvents,
-  ringBursts, ringResetAt, ringInit, ringHead, ringTail, ringSlot, ringTailSeen, ringHeadSeen } from "./ring";
+  ringBursts, ringInit, RING_CTL_HEAD, RING_CTL_CACHED_TAIL, RING_CTL_TAIL, RING_CTL_CACHED_HEAD, ringHead, ringTail, ringSlot, ringTailSeen, ringHeadSeen } from "./shared/ring";
 export { guestInit, guestStep, guestPrepareSleep, guestWoke, guestInFlight, guestStopPosting,
-  guestNextCaptureOffsetNs } from "./guest";
+  guestNextCaptureOffsetNs } from "./guest/guest";
 export { ARENA_RECORD_HEADER, ARENA_WRAP, ARENA_BYTES, ARENA_FRAMES, ARENA_LOOPS, ARENA_LIMIT, ARENA_STREAMING,
-  ARENA_SPAN_NS, ARENA_HEAD, ARENA_EOF, ARENA_TAIL } from "./arena";
-export { guestPaceFrom, PACE_PPS, PACE_MBPS, PACE_MULTIPLIER } from "./pace";
-export { deviceStep, devicePrepareSleep, deviceWoke } from "./device";
-export { translateStage, checkGuestRange } from "./translate";
-export { nicStage, slowdownSink } from "./nic";
-export { copyFirstPart, copiedAt, FALLBACK_COPY, COPY_HEADERS, COPY_L3_10, COPY_FIXED, COPY_FULL, COPY_NONE } from "./hdrcopy";
-export { POOL_BUF_MAGIC, PB_DATA_ADDR, PB_INDEX, PB_MAGIC, poolBuffer } from "./pool";
-export { WIRE_RECORD_HEADER, WIRE_WRAP, wireHead, wireTail, wireSetTail } from "./wire_sink";
-export { wireToPcap, pcapFrames } from "./pcap_out";
-export { checksumAdd, finishChecksum } from "./wire/checksum";
+  ARENA_SPAN_NS, ARENA_HEAD, ARENA_EOF, ARENA_TAIL } from "./guest/arena";
+export { guestPaceFrom, PACE_PPS, PACE_MBPS, PACE_MULTIPLIER } from "./guest/pace";
+export { deviceStep, devicePrepareSleep, deviceWoke } from "./device/device";
+export { translateStage, checkGuestRange } from "./backend/translate";
+export { nicStage } from "./nic/nic";
+export { copyFirstPart, FALLBACK_COPY, COPY_HEADERS, COPY_L3_10, COPY_FIXED, COPY_FULL, COPY_NONE } from "./backend/header-copy";
+export { POOL_BUF_MAGIC, PB_DATA_ADDR, PB_INDEX, PB_MAGIC, poolBuffer } from "./backend/tx-buffers";
+export { WIRE_RECORD_HEADER, WIRE_WRAP, wireHead, wireTail, wireSetTail } from "./nic/wire-ring";
+export { wireToPcap, pcapFrames } from "./host/pcap-out";
+export { checksumAdd, finishChecksum } from "./packet/checksum";
 export { parseHeaders, hdrL2Len, hdrIpVersion, hdrL4Offset, hdrL4Proto, hdrTotalLen,
-  PARSE_OK, PARSE_TRUNCATED, PARSE_MALFORMED } from "./wire/headers";
-export * from "./coalesce";
-export * from "./latency";
-export * from "./descriptors";
-export * from "./inflight";
-export { deviceAttach, deviceQuiescent } from "./handover";
-export { ringSetHead, ringSetTail } from "./ring";
+  PARSE_OK, PARSE_TRUNCATED, PARSE_MALFORMED } from "./packet/headers";
+export * from "./nic/coalesce";
+export * from "./guest/latency";
+export * from "./shared/descriptors";
+export * from "./device/inflight";
+export { deviceAttach, deviceQuiescent } from "./device/handover";
+export { ringSetHead, ringSetTail } from "./shared/ring";
 
 /**
  * Prepares a freshly configured memory for a run: page table, rings, pool, wire, counters.
@@ -56,4 +57,4 @@ export function initDatapath(pageSeed: u32): void {
   coalesceReset(0);
   inflightReset();
 }
-export { PASS_LSO4, PASS_CSUM4, PASS_LSO6, PASS_CSUM6 } from "./passthrough";
+export { PASS_LSO4, PASS_CSUM4, PASS_LSO6, PASS_CSUM6 } from "./nic/passthrough";

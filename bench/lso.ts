@@ -94,7 +94,7 @@ const INPUTS: { name: string; kind: Kind; frame: Uint8Array }[] = [
 
 interface LargeSendDesc { flags: number; gsoType: number; hdrLen: number; gsoSize: number; csumStart: number; csumOffset: number; len: number }
 
-/** The virtio_net_hdr guest_offload.ts would post for the input. */
+/** The virtio_net_hdr vnet-header.ts would post for the input. */
 function descriptorOf(kind: Kind, frame: Uint8Array): LargeSendDesc {
   const l = parseFrame(frame);
   if (kind === "uso") return { flags: 1, gsoType: 5, hdrLen: l.payload, gsoSize: MTU - l.ipHeaderLen - 8, csumStart: l.l4, csumOffset: 6, len: frame.length };

@@ -9,7 +9,7 @@ const core = attachCore(module, memory);
 const x = core.exports;
 const view = new DataView(memory.buffer);
 // Slot address computed here from the ring's control block (base, mask, log2 slot size: see
-// assembly/ring.ts), as a JS driver would, instead of one wasm call per item.
+// assembly/shared/ring.ts), as a JS driver would, instead of one wasm call per item.
 const base = view.getUint32(ring, true), mask = view.getUint32(ring + 4, true), shift = view.getUint32(ring + 8, true);
 
 parentPort!.on("message", ({ total, start }: { total: number; start: number }) => {

@@ -22,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Bench } from "tinybench";
 import { Core, CounterName, createCore, projectRoot } from "../src/core/core.js";
+import { ringResetAt } from "../testkit/ring-reset.js";
 import { Datapath, arenaRecordBytes } from "../src/datapath/datapath.js";
 import { tcpSuperPacket, udpFrame, TSO_185K_PAYLOAD, TSO_64K_PAYLOAD } from "../src/perf/bench-frames.js";
 import { gitInfo, machineInfo, median } from "../src/perf/bench-stats.js";
@@ -59,9 +60,9 @@ function posted(frames: Uint8Array[], params: Record<string, number>): Posted {
 /** One translate-stage pass over the posted batch; returns physical slots used. */
 function translateOnce(p: Posted): number {
   const { x, G, P } = p;
-  x.ringResetAt(G, 0);
+  ringResetAt(p.core, G, 0);
   x.ringPublish(G, p.frames.length);
-  x.ringResetAt(P, 0);
+  ringResetAt(p.core, P, 0);
   const taken = x.translateStage(p.frames.length) >>> 0;
   if (taken !== p.frames.length) throw new Error(`translateStage took ${taken} of ${p.frames.length}`);
   return x.ringHeadSeen(P) >>> 0;
@@ -70,9 +71,9 @@ function translateOnce(p: Posted): number {
 /** One NIC pass over physical slots [0, used) left by translateOnce. */
 function nicOnce(p: Posted, used: number): number {
   const { x, P, U } = p;
-  x.ringResetAt(P, 0);
+  ringResetAt(p.core, P, 0);
   x.ringPublish(P, used);
-  x.ringResetAt(U, 0);
+  ringResetAt(p.core, U, 0);
   const done = x.nicStage(used) >>> 0;
   if (done !== used) throw new Error(`nicStage consumed ${done} of ${used}`);
   return done;

@@ -146,7 +146,7 @@ int count_refusal(pump *p, int err) {
 void mark_refused(uint8_t *rec, int err) {
   uint32_t flags;
   memcpy(&flags, rec + 4, 4);
-  flags |= ((uint32_t)err & 0xffu) << 8; /* the low half of the word: its high half is the snap-length extra (wire_sink.ts) */
+  flags |= ((uint32_t)err & 0xffu) << 8; /* the low half of the word: its high half is the snap-length extra (wire-ring.ts) */
   memcpy(rec + 4, &flags, 4);
 }
 

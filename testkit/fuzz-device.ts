@@ -22,12 +22,13 @@
 import fc from "fast-check";
 import { attachCore, createCore, type Core, type CoreFlavor } from "../src/core/core.js";
 import { MemoryWatch, findPoison } from "./fuzz-memory.js";
+import { ringResetAt } from "./ring-reset.js";
 import { MACS, concat, ethertype, ipv4, ipv6, tcp, udp, vlanTag } from "./frames.js";
 
 export const RAM_BYTES = 1 << 20;
 export const RING_SLOTS = 64;
 export const WIRE_BYTES = 1 << 20;
-const L2_MAX = 14 + 8 * 4; // Ethernet + MAX_TAGS (8) VLAN tags (assembly/wire/ethernet.ts)
+const L2_MAX = 14 + 8 * 4; // Ethernet + MAX_TAGS (8) VLAN tags (assembly/packet/ethernet.ts)
 
 export class FuzzFailure extends Error {
   override name = "FuzzFailure";
@@ -294,7 +295,7 @@ export interface RigOptions {
   stallTurns?: number;
   /** Hand-over chaos: after a stage call, with probability 1/`every`, the device instance is
    *  dropped and a fresh one (zeroed globals) attaches to the same memory and reconciles
-   *  (assembly/handover.ts). Seeded. Deaths *inside* a burst need a real thread:
+   *  (assembly/device/handover.ts). Seeded. Deaths *inside* a burst need a real thread:
    *  tests/handover.test.ts terminates device workers. */
   chaos?: { seed: number; every: number };
 }
@@ -331,7 +332,7 @@ export class DeviceRig {
     const x = this.core.exports;
     x.initDatapath(0xf022);
     // Free-running ring indices start just below 2^32, so every rig crosses the wrap.
-    for (const r of ["RING_GUEST_TX", "RING_PHYS_TX", "RING_USED"] as const) x.ringResetAt(this.core.constant(r), 0xffffffc0);
+    for (const r of ["RING_GUEST_TX", "RING_PHYS_TX", "RING_USED"] as const) ringResetAt(this.core, this.core.constant(r), 0xffffffc0);
     x.coalesceReset?.(0xffffffc0);
     this.core.setParam("wireDiscard", 0);
     for (const name of ["GD_GPA", "GD_LEN", "GD_COOKIE", "GD_FLAGS", "GD_GSO_TYPE", "GD_HDR_LEN", "GD_GSO_SIZE", "GD_CSUM_START",

@@ -21,9 +21,9 @@ POISON.forEach((b, i) => (POISON_PHASE[b] = i));
 
 export const DEVICE_WRITABLE_REGIONS = ["PHYS_TX_SLOTS", "USED_SLOTS", "SG_TABLES", "POOL", "WIRE", "BOUNCE"];
 export const POISONED_REGIONS = ["ARENA"];
-// Fixed pages below REGIONS_START (assembly/layout.ts): which ones the device may write.
+// Fixed pages below REGIONS_START (assembly/shared/layout.ts): which ones the device may write.
 // RINGS, STATE and COUNTERS hold ring indices, sleep flags, coalescing state and counters;
-// INFLIGHT the hand-over records (assembly/inflight.ts).
+// INFLIGHT the hand-over records (assembly/device/inflight.ts).
 const DEVICE_WRITABLE_PAGES = ["RINGS_BASE", "STATE_BASE", "COUNTERS_BASE", "INFLIGHT_BASE"] as const;
 const FROZEN_PAGES = ["CONFIG_BASE", "PARAMS_BASE", "HISTOGRAM_BASE"] as const;
 

@@ -53,7 +53,7 @@ describe("parseCoalesce", () => {
   });
 });
 
-describe("wasm policy functions (assembly/coalesce.ts)", () => {
+describe("wasm policy functions (assembly/nic/coalesce.ts)", () => {
   const p = new WasmCoalescer(parseCoalesce("adaptive"));
   const x = p.core.exports;
 
@@ -114,7 +114,7 @@ describe("wasm policy functions (assembly/coalesce.ts)", () => {
   });
 });
 
-describe("latency histogram (assembly/latency.ts, src/report/latency.ts)", () => {
+describe("latency histogram (assembly/guest/latency.ts, src/report/latency.ts)", () => {
   it("log-linear buckets: every value lands in the bucket whose bounds hold it, ≤ 12.5% wide", () => {
     const core = testCore();
     const x = core.exports;

@@ -106,7 +106,7 @@ describe("descriptor fuzzing, single-threaded (translateStage / nicStage)", () =
 describe("hangs the fuzz found, as fixed cases", () => {
   // A 64 KiB large send with gso_size 1 under the host's default config (nicMaxLso 65536,
   // maxSegments 65535, 4 MiB wire with a capture consumer): its 65,466 segments need ~4.7 MB of
-  // wire at once (segment.ts asks wireHasRoom for the whole chunk), more than the wire holds.
+  // wire at once (lso-segment.ts asks wireHasRoom for the whole chunk), more than the wire holds.
   it("a 64 KiB large send with MSS 1 under the default config completes (refused or sent)", () => {
     const rig = new DeviceRig({ wireBytes: 4 << 20 });
     const body = new Uint8Array(65536 - 54);
@@ -119,7 +119,7 @@ describe("hangs the fuzz found, as fixed cases", () => {
   });
 
   // (2^32 − 1 − 54) / 13 segments per chunk × 13 = 4,294,967,144 bytes per chunk; + 200 − 1 wraps
-  // past 2^32, so lso.ts computes 0 chunks and translateLargeSend returns 0 ("wait") forever.
+  // past 2^32, so lso-split.ts computes 0 chunks and translateLargeSend returns 0 ("wait") forever.
   it("nicMaxLso near 2^32 does not wrap the chunk count to 0", () => {
     const rig = new DeviceRig();
     const bytes = new Uint8Array([...[2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0], 0x45, 0, 0, 240, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,

@@ -89,9 +89,9 @@ describe("vnic gate end to end", () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "vnic-gate-build-"));
     try {
       cpSync(path.join(root, "assembly"), path.join(dir, "assembly"), { recursive: true });
-      const nic = path.join(dir, "assembly", "nic.ts");
+      const nic = path.join(dir, "assembly", "nic", "nic.ts");
       const src = readFileSync(nic, "utf8");
-      const patched = src.replace("  framesForCurrent++;\n  return STATUS_OK;", "  framesForCurrent++;\n  slowdownAcc += len; // the test's extra work\n  return STATUS_OK;");
+      const patched = src.replace("  framesForCurrent++;\n  return STATUS_OK;", "  framesForCurrent++;\n  store<u32>(NIC_SLOWDOWN_CHAIN, load<u32>(NIC_SLOWDOWN_CHAIN) + len); // the test's extra work\n  return STATUS_OK;");
       expect(patched).not.toBe(src);
       writeFileSync(nic, patched);
       const wasm = path.join(dir, "vnic.wasm");

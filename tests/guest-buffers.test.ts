@@ -1,4 +1,4 @@
-// The guest's buffer area (assembly/guest.ts, P_guestBufferBytes): buffers cycle FIFO through
+// The guest's buffer area (assembly/guest/guest.ts, P_guestBufferBytes): buffers cycle FIFO through
 // the first guestBufferBytes of guest RAM, which the host sizes to what can be in flight.
 import { describe, expect, it } from "vitest";
 import { Datapath, IN_FLIGHT_BYTES_MAX, arenaRecordBytes } from "../src/datapath/datapath.js";

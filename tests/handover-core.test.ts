@@ -1,4 +1,4 @@
-// The in-flight records of assembly/inflight.ts and the reconcile of assembly/handover.ts, on
+// The in-flight records of assembly/device/inflight.ts and the reconcile of assembly/device/handover.ts, on
 // one thread: the two states a death can leave a burst in, built by running a real burst and
 // then putting back what a thread that died at that point would not have stored.
 

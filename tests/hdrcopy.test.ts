@@ -39,7 +39,7 @@ const tcp4 = (payloadLen: number) => concat(MACS, ethertype(0x0800), ipv4(6, 20 
 const tcp4Vlan = (payloadLen: number) => concat(MACS, vlanTag(0x8100, 7), ethertype(0x0800), ipv4(6, 32 + payloadLen), tcp(3), payload(payloadLen));
 const udp6 = (payloadLen: number) => concat(MACS, ethertype(0x86dd), ipv6(17, 8 + payloadLen), udp(payloadLen), payload(payloadLen));
 
-describe("copy length per mode (assembly/hdrcopy.ts)", () => {
+describe("copy length per mode (assembly/backend/header-copy.ts)", () => {
   it.each<[string, () => Uint8Array, Mode, number, number]>([
     ["1514-byte IPv4/TCP", () => tcp4(1460), "headers", 0, 54],
     ["1514-byte VLAN IPv4/TCP with options", () => tcp4Vlan(1448), "headers", 0, 18 + 20 + 32],

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { compileCore, Core, createCore } from "../src/core/core.js";
 import { testCore, u32 } from "./helpers/core.js";
 
-describe("memory map (assembly/layout.ts)", () => {
+describe("memory map (assembly/shared/layout.ts)", () => {
   const core = testCore({ guestRamBytes: 4 << 20, ringSlots: 256 });
   const x = core.exports;
   const count = core.constant("REGION_COUNT");
@@ -79,7 +79,7 @@ describe("memory map (assembly/layout.ts)", () => {
   });
 });
 
-describe("pre-translated buffer pool (assembly/pool.ts)", () => {
+describe("pre-translated buffer pool (assembly/backend/tx-buffers.ts)", () => {
   it("pins the buffer header format: data address, index, magic; 16-byte header, 240 data bytes", () => {
     const core = testCore({ ringSlots: 64 });
     const x = core.exports;

@@ -4,7 +4,7 @@
 // How the core is driven: single-threaded, one guest descriptor at a time (tests/helpers/
 // lso-core.ts) — the frame is written into guest RAM at a random guest-physical address (the
 // page table is shuffled, so payloads cross discontiguous pages), the descriptor carries the
-// virtio_net_hdr fields guest_offload.ts would write (gso_type TCPV4/TCPV6 (+ECN), gso_size,
+// virtio_net_hdr fields vnet-header.ts would write (gso_type TCPV4/TCPV6 (+ECN), gso_size,
 // hdr_len, NEEDS_CSUM at the TCP checksum), then translateStage (stage 1) and nicStage (stage 2)
 // run until the completion arrives. The reference runs stage1Split then segmentTcp per chunk,
 // as its offloadFrame does. Wire frames must be equal byte for byte, in order; a refusal must
@@ -107,7 +107,7 @@ function runReference(frame: Uint8Array, c: LsoCase, mtu: number): { status: str
   }
 }
 
-/** The NIC-limit refusal (docs/design.md §5 stage 1, as both assembly/lso.ts and src/reference/stage1.ts
+/** The NIC-limit refusal (docs/design.md §5 stage 1, as both assembly/backend/lso-split.ts and src/reference/stage1.ts
  *  count it): nicMaxLso bounds a chunk's IP packet — no Ethernet header or tags — and is capped
  *  at what the chunk's length field can say (65535 for IPv4, 40 + 65535 for IPv6). Only a packet
  *  over the limit of which not even one MSS fits in a chunk is refused. */
@@ -214,7 +214,7 @@ interface CsumSpec {
 }
 
 /** A small TCP or UDP frame whose checksum field holds the pseudo-header seed, as a guest with
- *  CHECKSUM_PARTIAL posts it (guest_offload.ts writes the same). */
+ *  CHECKSUM_PARTIAL posts it (vnet-header.ts writes the same). */
 function csumFrame(s: CsumSpec): { frame: Uint8Array; l4: number; field: number } {
   const b = buildLsoFrame({
     vlanTags: s.vlanTags, ip: s.ip, ipv4OptionWords: s.ip === 4 ? s.optionWords : 0, ipv6DestOpts: -1, jumboHbh: false,
@@ -285,7 +285,7 @@ describe("checksum offload: wasm core vs the TS reference", () => {
   });
 
   // TCP's checksum has no "none" value: a computed 0 stays 0x0000, as a NIC writes it and as
-  // the segments of a large send (segment.ts, reference piece.ts) write it. Single frames used
+  // the segments of a large send (lso-segment.ts, reference piece.ts) write it. Single frames used
   // to map it to 0xffff (skb_checksum_help's habit), so one TCP frame in 65,536 disagreed with
   // the same bytes cut from a large send.
   it("a TCP checksum that comes out 0 stays 0x0000: single frames, the reference and segments agree", () => {
@@ -316,7 +316,7 @@ function zeroSumFrame(s: CsumSpec): ReturnType<typeof csumFrame> {
   return r;
 }
 
-// ---- checksumAdd (SIMD, assembly/wire/checksum.ts) vs a plain checksum ----
+// ---- checksumAdd (SIMD, assembly/packet/checksum.ts) vs a plain checksum ----
 // checksumAdd is not exported from the core; it is reached through virtio's generic checksum
 // (nic.ts completeChecksum: checksumAdd over [csum_start, end)), on a non-IP frame with random
 // csum_start (every alignment mod 16: wire records are 8-aligned) and odd and even lengths that

@@ -51,7 +51,7 @@ function isTcp(frame: Uint8Array): boolean {
 }
 
 /** The USO pairs' gso_size, as scripts/record-gso-oracle.sh sent them (the names say: "-1200",
- *  else from the MTU); the datapath's guest learns it from the flow (assembly/udp_flows.ts). */
+ *  else from the MTU); the datapath's guest learns it from the flow (assembly/guest/udp-flows.ts). */
 function usoGsoSize(name: string, frame: Uint8Array): number {
   return name.endsWith("-1200") ? 1200 : MTU - parseFrame(frame).ipHeaderLen - 8;
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { Worker } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import { testCore, u32 } from "./helpers/core.js";
+import { ringResetAt } from "../testkit/ring-reset.js";
 
 const RING_SLOTS = 64;
 
@@ -10,7 +11,7 @@ function ringOf(name = "RING_USED") {
   return { core, x: core.exports, ring: core.constant(name) };
 }
 
-describe("SPSC ring (assembly/ring.ts)", () => {
+describe("SPSC ring (assembly/shared/ring.ts)", () => {
   it("reserves at most the free slots, publishes and drains in order", () => {
     const { x, ring, core } = ringOf();
     expect(x.ringReserve(ring, 10)).toBe(10);
@@ -37,7 +38,7 @@ describe("SPSC ring (assembly/ring.ts)", () => {
 
   it("keeps counting correctly across the 2^32 index wrap", () => {
     const { x, ring, core } = ringOf();
-    x.ringResetAt(ring, 0xffffffff - 20);
+    ringResetAt(core, ring, 0xffffffff - 20);
     let expectNext = 0;
     let next = 0;
     for (let round = 0; round < 10; round++) {

@@ -1,4 +1,4 @@
-// The layout README's "Map of the repository" promises: the map names every folder of src/,
+// The layout README's "Map of the repository" promises: the map names every folder of src/ and assembly/,
 // no module of src/ or assembly/ imports itself in a circle (type-only imports excepted: they
 // vanish at compile time), and no file of src/ or assembly/ grows past 400 lines without
 // saying why in its header.
@@ -50,14 +50,21 @@ function importCycles(files: string[]): string[] {
 }
 
 describe("the repository's layout", () => {
-  it("README's map names every folder of src/, and each folder it names exists", () => {
-    const readme = readFileSync(path.join(root, "README.md"), "utf8");
-    const section = readme.slice(readme.indexOf("## Map of the repository"), readme.indexOf("## How we know it is right"));
-    expect(section.length).toBeGreaterThan(100);
-    const named = new Set([...section.matchAll(/^\| `src\/([a-z-]+)\/` \|/gm)].map((m) => m[1]));
-    const folders = readdirSync(path.join(root, "src")).filter((e) => statSync(path.join(root, "src", e)).isDirectory());
-    expect([...named].sort()).toEqual(folders.sort());
-    for (const f of named) expect(existsSync(path.join(root, "src", f))).toBe(true);
+  for (const top of ["src", "assembly"]) {
+    it(`README's map names every folder of ${top}/, and each folder it names exists`, () => {
+      const readme = readFileSync(path.join(root, "README.md"), "utf8");
+      const section = readme.slice(readme.indexOf("## Map of the repository"), readme.indexOf("## How we know it is right"));
+      expect(section.length).toBeGreaterThan(100);
+      const named = new Set([...section.matchAll(new RegExp(`^\\| \`${top}/([a-z-]+)/\` \\|`, "gm"))].map((m) => m[1]));
+      const folders = readdirSync(path.join(root, top)).filter((e) => statSync(path.join(root, top, e)).isDirectory());
+      expect([...named].sort()).toEqual(folders.sort());
+    });
+  }
+
+  it("every file of src/ and assembly/ is named in kebab-case, as the folders are", () => {
+    const files = [...tsFiles(path.join(root, "src")), ...tsFiles(path.join(root, "assembly"))].map((f) => path.relative(root, f));
+    const badlyNamed = files.filter((f) => !f.split(path.sep).slice(1).every((part) => /^[a-z0-9]+(-[a-z0-9]+)*(\.generated)?(\.ts)?$/.test(part)));
+    expect(badlyNamed).toEqual([]);
   });
 
   it("no import cycles in src/ or assembly/", () => {

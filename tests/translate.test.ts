@@ -35,7 +35,7 @@ function frame(len: number, seed: number): Uint8Array {
   return f;
 }
 
-describe("translation queue (assembly/translate.ts)", () => {
+describe("translation queue (assembly/backend/translate.ts)", () => {
   it("splits a frame that crosses guest page boundaries into SG entries at the right machine addresses", () => {
     const core = setup();
     const x = core.exports;

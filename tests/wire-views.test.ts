@@ -18,7 +18,7 @@ const OK = core.constant("PARSE_OK");
 const TRUNCATED = core.constant("PARSE_TRUNCATED");
 const MALFORMED = core.constant("PARSE_MALFORMED");
 
-describe("header views over literal bytes (assembly/wire)", () => {
+describe("header views over literal bytes (assembly/packet)", () => {
   it("Ethernet with one 802.1Q tag, IPv4, UDP", () => {
     const f = concat(MACS, vlanTag(0x8100, 100), ethertype(0x0800), ipv4(17, 8 + 4), udp(4), payload(4));
     expect(parse(f)).toEqual({ status: OK, l2: 18, ip: 4, l4: 38, proto: 17, total: 46 });

@@ -321,7 +321,7 @@ function coreConstant(name: string): number {
   const g = new WebAssembly.Instance(compileCore(), { env: { memory: new WebAssembly.Memory({ initial: 32, maximum: 32, shared: true }), nowUs: () => 0 } }).exports[name];
   return Number((g as WebAssembly.Global).value) >>> 0;
 }
-/** --timestamps capture|send → the core's P_sendTimestamps (wire_sink.ts). */
+/** --timestamps capture|send → the core's P_sendTimestamps (wire-ring.ts). */
 function timestampsOption(value: string | undefined): number {
   if (value === undefined || value === "capture") return 0;
   if (value === "send") return 1;

@@ -1,4 +1,4 @@
-// Streaming replay, host side: keeps the arena ring (assembly/arena.ts) filled from a capture
+// Streaming replay, host side: keeps the arena ring (assembly/guest/arena.ts) filled from a capture
 // too large to preload, on the main thread, in bounded memory.
 //
 // The feeder pulls only as many frames as the free space holds at their largest (plus a wrap's
@@ -99,7 +99,7 @@ export class ArenaFeeder {
   /**
    * A guest that found the arena empty may be asleep on its doorbell: ring it, or it would
    * wait out its sleep timeout (20 ms) with frames ready. The guest sets its sleeping flag and
-   * then re-checks the arena (assembly/guest.ts guestPrepareSleep); we published head, then
+   * then re-checks the arena (assembly/guest/guest.ts guestPrepareSleep); we published head, then
    * read the flag — both sequentially consistent, so one of the two sees the other.
    */
   private wakeGuest(i32: Int32Array): void {

@@ -38,7 +38,7 @@ export interface DatapathConfig {
   /** Descriptors per stage step. */
   budget: number;
   flavor: CoreFlavor;
-  /** Core run parameters by name (see assembly/params.ts: mtu, copyMode, …). */
+  /** Core run parameters by name (see assembly/shared/params.ts: mtu, copyMode, …). */
   params: Record<string, number>;
   /** Passes over the capture. */
   loops: number;
@@ -191,7 +191,7 @@ export class Datapath {
    * guest RAM) when that is not less. Streaming, frames are not known in advance: the largest
    * is then the longest record the capture readers accept (MAX_RECORD).
    * A driver reuses the buffers it just freed, so its working set is what is in flight, not
-   * all of guest RAM (assembly/guest.ts).
+   * all of guest RAM (assembly/guest/guest.ts).
    */
   guestBufferBytes(): number {
     const largest = this.config.streaming ? MAX_RECORD : this.maxFrameLen;

@@ -1,6 +1,6 @@
-// The main thread as the wire's consumer (assembly/wire_sink.ts has the record format): either
+// The main thread as the wire's consumer (assembly/nic/wire-ring.ts has the record format): either
 // frame by frame into a function, or in batches into a pcap file, converted by the core
-// (assembly/pcap_out.ts) so that a capture is written with no per-frame JavaScript.
+// (assembly/host/pcap-out.ts) so that a capture is written with no per-frame JavaScript.
 // Either way, after draining it wakes a device that went to sleep on a full wire.
 
 import type { Core } from "../core/core.js";
@@ -68,7 +68,7 @@ export class FrameDrainer extends Drainer {
         continue;
       }
       const at = this.base + pos + this.header;
-      this.sink(u8.subarray(at, at + len), view.getUint32(this.base + pos + 8, true), view.getUint32(this.base + pos + 12, true), len + view.getUint16(this.base + pos + 6, true)); // orig extra: wire_sink.ts WIRE_RECORD_ORIG_EXTRA
+      this.sink(u8.subarray(at, at + len), view.getUint32(this.base + pos + 8, true), view.getUint32(this.base + pos + 12, true), len + view.getUint16(this.base + pos + 6, true)); // orig extra: wire-ring.ts WIRE_RECORD_ORIG_EXTRA
       tail = (tail + this.header + ((len + 7) & ~7)) >>> 0;
       frames++;
     }

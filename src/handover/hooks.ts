@@ -1,5 +1,5 @@
 // What a device that takes part in hand-overs does beyond the ordinary stage loop
-// (src/workers/stage.ts): reconcile before its first step (assembly/handover.ts), note when it
+// (src/workers/stage.ts): reconcile before its first step (assembly/device/handover.ts), note when it
 // first did work (the restart time ends there), take at most `takeLimit` guest descriptors in
 // all, and leave once it has and holds nothing in flight (a cooperative hand-over: the next
 // device, maybe with another configuration, starts at exactly the next descriptor).

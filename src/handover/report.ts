@@ -1,7 +1,7 @@
 // The hand-over log of a run and its report: every hand-over (cooperative) and restart (a
 // device terminated or dead), how long the guest's posted descriptors waited with no device,
 // how many it held in its TX ring when the new device attached, where each killed device was
-// (the phase word, assembly/inflight.ts), and the run's segments with their configuration.
+// (the phase word, assembly/device/inflight.ts), and the run's segments with their configuration.
 
 export type SegmentConfig = string;
 

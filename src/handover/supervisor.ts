@@ -3,7 +3,7 @@
 // (--handover-every), or brutally: a worker terminated at a random moment (--chaos-device),
 // wherever its thread happens to be, and replaced. The guest keeps posting throughout; its TX
 // ring is the holding queue (a full ring is backpressure, never a loss), and each new device
-// reconciles from the in-flight records before its first step (assembly/handover.ts).
+// reconciles from the in-flight records before its first step (assembly/device/handover.ts).
 //
 // Exactly one device thread may run: the one IF_ACTIVE_SERIAL names. With chaos, warm
 // standbys (spawned, core instantiated, task received, waiting on that word) are always

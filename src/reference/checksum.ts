@@ -53,7 +53,7 @@ export function pseudoHeaderSumV6(bytes: Uint8Array, ip: number, nextHeader: num
  * the fixed header's, except that a Routing header with segments left names the final
  * destination (RFC 8200 §8.1: the last address for types 0 and 2, Segment List[0] for a
  * Segment Routing Header, RFC 8754 §2) and a Home Address destination option names the source
- * (RFC 6275 §6.3). Written independently of assembly/wire/ipv6.ts, from the RFCs.
+ * (RFC 6275 §6.3). Written independently of assembly/packet/ipv6.ts, from the RFCs.
  */
 export function pseudoAddressesV6(bytes: Uint8Array, ip: number): { src: number; dst: number } {
   let src = ip + 8;

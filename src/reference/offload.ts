@@ -26,7 +26,7 @@ export interface OffloadOptions {
   /** Complete TCP/UDP checksums of frames that need no segmentation (default true). */
   csumOffload?: boolean;
   /** USO gso_size (default: mss, else MTU − IP header − 8; the datapath's guest also learns it
-   *  per flow, assembly/udp_flows.ts, which a one-frame function cannot). */
+   *  per flow, assembly/guest/udp-flows.ts, which a one-frame function cannot). */
   udpGsoSize?: number;
   vxlanPort?: number;
   genevePort?: number;

@@ -1,6 +1,6 @@
 // `--coalesce POLICY`: the interrupt-coalescing policy of a run, parsed into core parameters.
 //
-// The numeric policy ids live in the core (POLICY_* exports of assembly/coalesce.ts); this file
+// The numeric policy ids live in the core (POLICY_* exports of assembly/nic/coalesce.ts); this file
 // names them and checks the numbers, and `applyCoalesce` reads the ids from the module.
 
 export const COALESCE_HELP = `--coalesce POLICY   when the device interrupts the guest about completions (default adaptive)

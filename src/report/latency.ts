@@ -1,5 +1,5 @@
 // Completion latency (post → reclaimed by the guest), read from the core's histogram
-// (assembly/latency.ts): percentiles are computed here, on the host, from the buckets.
+// (assembly/guest/latency.ts): percentiles are computed here, on the host, from the buckets.
 
 export interface LatencySummary {
   count: number;

@@ -1,6 +1,6 @@
 // --offload emulate|passthrough|auto: which operations vnic performs itself (emulate: its own
 // two-stage LSO and checksums, byte-identical to Linux GSO) and which it hands to the kernel as
-// they are, with their virtio_net_hdr (assembly/passthrough.ts). Only with --iface: a pcap file
+// they are, with their virtio_net_hdr (assembly/nic/passthrough.ts). Only with --iface: a pcap file
 // has no kernel behind it.
 //
 // auto reads the interface's features (ETHTOOL_GFEATURES, the names `ethtool -k` prints) and
@@ -14,7 +14,7 @@ import type { WireNative } from "./native.js";
 export type OffloadMode = "emulate" | "passthrough" | "auto";
 export const OFFLOAD_MODES: readonly OffloadMode[] = ["emulate", "passthrough", "auto"];
 
-/** The operations to pass through (PASS_* bits, assembly/passthrough.ts) for `mode` on `name`. */
+/** The operations to pass through (PASS_* bits, assembly/nic/passthrough.ts) for `mode` on `name`. */
 export function passBits(mode: OffloadMode, core: Core, native: WireNative, name: string): number {
   const [lso4, csum4, lso6, csum6] = (["PASS_LSO4", "PASS_CSUM4", "PASS_LSO6", "PASS_CSUM6"] as const).map((n) => core.constant(n));
   if (mode === "emulate") return 0;

@@ -1,9 +1,9 @@
-// Replay pacing, host side of the guest loop (the guest side is assembly/pace.ts).
+// Replay pacing, host side of the guest loop (the guest side is assembly/guest/pace.ts).
 //
 // Every allowance is computed from the time elapsed since the replay started, never from the
 // previous packet, so scheduling jitter never accumulates into drift (tcpreplay's users see
 // its per-packet sleeps drift at high rates). The guest computes it itself, once per burst,
-// from the clock read its post takes anyway (assembly/pace.ts guestPaceFrom): here we only
+// from the clock read its post takes anyway (assembly/guest/pace.ts guestPaceFrom): here we only
 // name the rate and the start. Between frames the loop sleeps on the guest
 // doorbell (an interrupt still wakes it) when the next frame is more than SPIN_BELOW_MS away,
 // and spins otherwise: Atomics.wait cannot time much below a tenth of a millisecond.

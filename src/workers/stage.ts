@@ -107,7 +107,7 @@ export default function runStage(task: StageTask): StageResult {
   const prepareSleep: () => number = isGuest ? x.guestPrepareSleep : x.devicePrepareSleep;
   const woke: () => void = isGuest ? x.guestWoke : x.deviceWoke;
   // The device passes the time in for timer-based coalescing (count:N,usecs:U); the policy
-  // itself never reads a clock (assembly/coalesce.ts).
+  // itself never reads a clock (assembly/nic/coalesce.ts).
   const tick: ((nowUs: number) => number) | undefined = isGuest ? undefined : x.coalesceTick;
   const timerDueUs: (() => number) | undefined = isGuest ? undefined : x.coalesceTimerDueUs;
   if (isGuest) x.guestInit();

@@ -1,6 +1,6 @@
 // Test support for the LSO tests: the wasm core driven single-threaded, one guest descriptor at a
 // time — write the frame into guest RAM, post the virtio_net_hdr fields a Linux guest with TSO
-// would (the same ones assembly/guest_offload.ts writes), run translateStage (stage 1) and
+// would (the same ones assembly/guest/vnet-header.ts writes), run translateStage (stage 1) and
 // nicStage (stage 2) until the completion arrives, and collect the wire frames.
 
 import type { Core } from "../../src/core/core.js";
@@ -73,7 +73,7 @@ export class LsoRig {
     throw new Error("no completion after 10^6 steps (the device is stuck)");
   }
 
-  /** The large-send descriptor guest_offload.ts posts for a TCP frame with headers through
+  /** The large-send descriptor vnet-header.ts posts for a TCP frame with headers through
    *  `headers` and TCP at `l4`. */
   static largeSend(ipVersion: 4 | 6, flags: number, l4: number, headers: number, mss: number): Omit<GuestDescriptor, "gpa" | "len"> {
     return {

@@ -1,6 +1,6 @@
 // Test support for the LSO tests: random-but-valid large-send frames described by a spec
 // (so a property test shrinks to a readable case), a plain TCP-frame filter for captures, and
-// the descriptor a Linux guest with TSO would post for a frame (what guest_offload.ts does).
+// the descriptor a Linux guest with TSO would post for a frame (what vnet-header.ts does).
 
 /** Everything a generated large send is made of. */
 export interface LsoFrameSpec {

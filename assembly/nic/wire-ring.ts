@@ -1,0 +1,157 @@
+// The wire: a byte ring of transmitted frames, from the NIC (producer, device thread) to the
+// host's capture writer (consumer, main thread).
+//
+// Record: [u32 length][u16 flags][u16 orig extra][u32 seconds][u32 nanoseconds][length bytes, padded to 8]
+// (flags and orig extra: WIRE_RECORD_FLAGS / WIRE_RECORD_ORIG_EXTRA below; the pcap's orig_len is length + orig extra):
+// the timestamp is split here, in integer wasm, so the host writes pcap without 64-bit
+// arithmetic per frame (timestamps past 2106 saturate the seconds). A record
+// never wraps: when one does not fit before the end, the producer writes WIRE_WRAP where its
+// header would go and starts again at offset 0. Head and tail are free-running byte counts.
+//
+// Full-ring policy: backpressure. wireReserve returns 0 and the NIC keeps the descriptor for
+// its next turn. In discard mode (P_wireDiscard, no --out) nobody reads the wire: the NIC still
+// writes every byte (the DMA a real NIC does) and the tail simply follows the head. It writes
+// them into the first DISCARD_WINDOW bytes only, the way a NIC's DMA lands in its on-chip
+// transmit FIFO rather than in host memory: a window that stays in the cache. Cycling through
+// all of a 16 MiB ring instead made every gathered line a cache miss (NIC stage, 1514-byte
+// frames: 114 → 68 ns with checksum offload; `node dist/bench/stages.js --only NIC`).
+//
+// Publication: the NIC reserves and fills any number of records, then publishes them all with
+// one atomic store of head (wirePublish), once per burst.
+
+import { STATE_WIRE, STATE_WIRE_CONSUMER, wireBase, wireBytes } from "../shared/layout";
+import { param, P_sendTimestamps, P_wireDiscard } from "../shared/params";
+import { clockNowNs } from "../shared/clock";
+import { countAdd, C_wireFull } from "../shared/counters";
+
+export const WIRE_RECORD_HEADER: u32 = 16;
+// The record header's reserved word (+4) is shared: its low half holds flags (WIRE_FLAG_* in
+// passthrough.ts, and the errno the wire pump marks a refused frame with, bits 8..15: see
+// native/vnic_wire.c), its high half the bytes the capture's snap length cut off the frame
+// (GD_ORIG_EXTRA, saturated to u16).
+export const WIRE_RECORD_FLAGS: u32 = 4;
+export const WIRE_RECORD_ORIG_EXTRA: u32 = 6;
+export const WIRE_WRAP: u32 = 0xffffffff;
+// At least twice the longest record (an MTU of 65535 + a tagged Ethernet header), so a record
+// plus a wrap's waste always fits; a power of two, as the ring's masks need.
+const DISCARD_WINDOW: u32 = 256 << 10;
+const W_HEAD: u32 = STATE_WIRE + 0;
+const W_CACHED_TAIL: u32 = STATE_WIRE + 4;
+const W_TAIL: u32 = STATE_WIRE_CONSUMER + 0;
+
+let localHead: u32 = 0; // head including records reserved but not yet published
+let openRecord: u32 = 0; // address of the record being filled (0: none)
+let openHead: u32 = 0; // localHead before the open record was reserved (for wireAbort)
+// --timestamps send (P_sendTimestamps): the time this burst left the NIC stage, read once per
+// burst (a host call costs more than a frame's work: clock.ts). Kept non-decreasing here, so
+// the output's times never step back across bursts or loops even if the clock did.
+let sendStampNs: u64 = 0;
+
+export function wireInit(): void {
+  atomic.store<u32>(W_HEAD, 0);
+  store<u32>(W_CACHED_TAIL, 0);
+  atomic.store<u32>(W_TAIL, 0);
+}
+
+/** Called by the NIC before its burst: picks up the published head. */
+export function wireBegin(): void {
+  localHead = load<u32>(W_HEAD);
+  openRecord = 0;
+  if (param(P_sendTimestamps) != 0) {
+    const now = clockNowNs();
+    if (now > sendStampNs) sendStampNs = now;
+  }
+}
+
+/** Reserves room for a frame of `len` bytes; returns the address to write it at, or 0 when
+ *  the ring is full (backpressure). len must be at most wireBytes / 4 (the NIC refuses longer
+ *  frames as oversize first; configure() makes wireBytes at least 1 MiB). */
+export function wireReserve(len: u32): u32 {
+  const need = WIRE_RECORD_HEADER + ((len + 7) & ~7);
+  const span = param(P_wireDiscard) != 0 ? DISCARD_WINDOW : wireBytes;
+  const pos = localHead & (span - 1);
+  const toEnd = span - pos;
+  const total = need <= toEnd ? need : toEnd + need;
+  if (param(P_wireDiscard) == 0) {
+    let free = wireBytes - (localHead - load<u32>(W_CACHED_TAIL));
+    if (free < total) {
+      store<u32>(W_CACHED_TAIL, atomic.load<u32>(W_TAIL));
+      free = wireBytes - (localHead - load<u32>(W_CACHED_TAIL));
+      if (free < total) {
+        countAdd(C_wireFull, 1);
+        return 0;
+      }
+    }
+  }
+  openHead = localHead;
+  let at = pos;
+  if (need > toEnd) {
+    store<u32>(wireBase + pos, WIRE_WRAP);
+    localHead += toEnd;
+    at = 0;
+  }
+  openRecord = wireBase + at;
+  store<u32>(openRecord, len);
+  store<u32>(openRecord + 4, 0);
+  localHead += need;
+  return openRecord + WIRE_RECORD_HEADER;
+}
+
+/** True when `bytes` of records (headers, padding and a possible wrap included) fit now. */
+export function wireHasRoom(bytes: u32): bool {
+  if (param(P_wireDiscard) != 0) return true;
+  if (wireBytes - (localHead - load<u32>(W_CACHED_TAIL)) >= bytes) return true;
+  store<u32>(W_CACHED_TAIL, atomic.load<u32>(W_TAIL));
+  if (wireBytes - (localHead - load<u32>(W_CACHED_TAIL)) >= bytes) return true;
+  countAdd(C_wireFull, 1);
+  return false;
+}
+
+/** Finishes the open record: its timestamp (the capture's, or under --timestamps send the
+ *  burst's send time), and it becomes part of the next publish. */
+export function wireCommit(captureNs: u64): void {
+  const timestampNs = param(P_sendTimestamps) != 0 ? sendStampNs : captureNs;
+  const sec = timestampNs / 1_000_000_000;
+  store<u32>(openRecord + 8, sec > 0xffffffff ? 0xffffffff : <u32>sec);
+  store<u32>(openRecord + 12, <u32>(timestampNs % 1_000_000_000));
+  openRecord = 0;
+}
+
+/** The open record's frame was cut by the capture's snap length by `extra` bytes (see GD_ORIG_EXTRA). */
+export function wireSetOrigExtra(extra: u32): void {
+  store<u16>(openRecord + WIRE_RECORD_ORIG_EXTRA, <u16>extra);
+}
+
+/** Gives back the open record (the frame was refused after all). */
+export function wireAbort(): void {
+  localHead = openHead;
+  openRecord = 0;
+}
+
+/** Publishes every committed record: one atomic store. */
+export function wirePublish(): void {
+  atomic.store<u32>(W_HEAD, localHead);
+  if (param(P_wireDiscard) != 0) atomic.store<u32>(W_TAIL, localHead);
+}
+
+// ---- host (consumer) side ----
+export function wireHead(): u32 {
+  return atomic.load<u32>(W_HEAD);
+}
+export function wireTail(): u32 {
+  return atomic.load<u32>(W_TAIL);
+}
+export function wireSetTail(tail: u32): void {
+  atomic.store<u32>(W_TAIL, tail);
+}
+
+// ---- hand-over (inflight.ts, handover.ts) ----
+/** The head the next wirePublish will store (records reserved and committed so far). */
+export function wirePendingHead(): u32 {
+  return localHead;
+}
+/** Stores a committed head again (a new device completing a burst the last one committed). */
+export function wireRepublish(head: u32): void {
+  atomic.store<u32>(W_HEAD, head);
+  if (param(P_wireDiscard) != 0) atomic.store<u32>(W_TAIL, head);
+}
