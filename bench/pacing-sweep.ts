@@ -1,4 +1,4 @@
-// Pacing below top speed (issue 15): achieved against asked for --pps at 10^5, 10^6 and 50 % and
+// Pacing below top speed (README "Replay control and capture ingest"): achieved against asked for --pps at 10^5, 10^6 and 50 % and
 // 80 % of the top speed measured in the same run (64-byte frames), and for --mbps at 1000 and
 // 50 % / 80 % of top (1514-byte frames), each through the command's JSON (pacing.asked /
 // achieved / errorPct), one process per replay.

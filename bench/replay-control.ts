@@ -1,4 +1,4 @@
-// Replay-control figures for README (issue 6): pacing error at --pps 100000 over 10^6 frames
+// Replay-control figures for README ("Replay control and capture ingest"): pacing error at --pps 100000 over 10^6 frames
 // and at --mbps 1000, and peak memory when streaming a capture larger than the preload limit.
 //
 //   npm run build && node dist/bench/replay-control.js [--quick]

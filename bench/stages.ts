@@ -115,7 +115,7 @@ function buildCases(): { cases: Case[]; notes: string[] } {
   const B = 256;
 
   // translation (+ the copy it does), 64-byte and 1514-byte frames in copy mode headers, and
-  // 1514-byte frames in the baselines full and none: the backend's cost per copy mode (issue 3)
+  // 1514-byte frames in the baselines full and none: the backend's cost per copy mode (README "Partial copy")
   const translateCases: [number, string, number][] = [[64, "", 0], [1514, "", 0], [1514, ", copy full", 3], [1514, ", copy none", 4]];
   for (const [len, modeName, copyMode] of translateCases) {
     const p = posted(Array.from({ length: B }, (_, i) => udpFrame(len, i)), { copyMode, csumOffload: 0 });

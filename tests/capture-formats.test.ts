@@ -201,7 +201,7 @@ describe.skipIf(!HAVE_SHARED)(HAVE_SHARED ? `real captures in ${SHARED}` : `real
       if (a !== "ok") failed++;
     }
     // 24 files hold records longer than their snap length: read, as libpcap and tshark read
-    // them (issue 15); none of the rest is unreadable to both readers.
+    // them; none of the rest is unreadable to both readers.
     expect(failed).toBe(0);
   });
 });

@@ -1,6 +1,6 @@
 // The regression gate decides on intervals, and fails a build slowed on purpose.
 //
-// End to end (issue 12): `--against HEAD` passes the unchanged build twice, with instruction
+// End to end: `--against HEAD` passes the unchanged build twice, with instruction
 // counts equal run to run and to HEAD's; VNIC_SLOWDOWN_NS=100 on the build under test only
 // (about 100 ns of extra work per wire frame, more than doubling a 64-byte frame's time) fails
 // on time AND on instructions; a test build with one extra add per frame does more instructions

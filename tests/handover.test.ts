@@ -1,4 +1,4 @@
-// Device hand-over (issue 18): devices replaced cooperatively and terminated at random points
+// Device hand-over (README "Hand-over"): devices replaced cooperatively and terminated at random points
 // (worker.terminate()) while the guest keeps posting; the wire must stay exactly once.
 //
 // Every run here is checked against a run without hand-overs: the --out capture byte for byte,

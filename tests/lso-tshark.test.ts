@@ -70,7 +70,7 @@ describe.skipIf(!haveTshark || CAPTURES.length === 0)("tshark finds no bad check
   }, 120_000);
 });
 
-// USO and UDP tunnels (issue 16): every tunnel and UDP GSO capture in ../shared/captures/ and the
+// USO and UDP tunnels: every tunnel and UDP GSO capture in ../shared/captures/ and the
 // kernel's inputs in captures/linux-gso/. A tunnel's segments must carry a verified inner TCP
 // checksum each (tshark decodes VXLAN on 4789 and Geneve on 6081); a USO segment a verified UDP one.
 const real = path.resolve(root, "../shared/captures/real");

@@ -1,4 +1,4 @@
-// --timestamps capture|send (issue 15): what times --out gives the transmitted frames.
+// --timestamps capture|send (README "Commands"): what times --out gives the transmitted frames.
 import { afterAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";

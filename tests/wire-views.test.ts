@@ -29,7 +29,7 @@ describe("header views over literal bytes (assembly/packet)", () => {
     expect(parse(f)).toEqual({ status: OK, l2: 22, ip: 6, l4: 62, proto: 6, total: 82 });
   });
 
-  it("parses a third tag like two (issue 15), and refuses a ninth (Linux's VLAN_MAX_DEPTH is 8)", () => {
+  it("parses a third tag like two, and refuses a ninth (Linux's VLAN_MAX_DEPTH is 8)", () => {
     const f = concat(MACS, vlanTag(0x88a8, 1), vlanTag(0x8100, 2), vlanTag(0x8100, 3), ethertype(0x0800), ipv4(17, 8), udp(0));
     expect(parse(f)).toMatchObject({ status: OK, l2: 26, ip: 4, proto: 17 });
     const tags = Array.from({ length: 9 }, (_, i) => vlanTag(0x8100, i + 1));

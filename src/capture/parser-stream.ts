@@ -1,5 +1,5 @@
-// A streaming, asynchronous classic-pcap reader built on pcap-parser (issue 2 asks for it behind
-// a small reader interface). pcap-parser knows only the microsecond magic and buffers whatever
+// A streaming, asynchronous classic-pcap reader built on pcap-parser, behind the same small reader
+// interface as our own readers. pcap-parser knows only the microsecond magic and buffers whatever
 // a record header promises, so we
 //   - read and check the 24-byte file header ourselves (same errors as the native reader),
 //   - hand pcap-parser a stream whose header carries the µs magic of the same byte order (the

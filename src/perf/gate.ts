@@ -14,7 +14,8 @@
 //   --baseline FILE alone: the stored time figures, each trial normalised by the calibration
 //      kernel (bench-calibrate.ts) — but only on the testbed (CPU model, cores, Node) that
 //      recorded them: a memory-bound datapath on another CPU does not scale like a register-only
-//      kernel (issue 12: an AMD EPYC baseline failed an unchanged build by 36-54 % on a Xeon).
+//      kernel (an AMD EPYC baseline failed an unchanged build by 36-54 % on a Xeon: README
+//      "The gate on any machine").
 //      Elsewhere one "advisory: recorded on …" line, exit 0, instruction counts still decide.
 //   --against-wasm REF.wasm: the older one-thread A/B against a core file.
 //

@@ -1,4 +1,4 @@
-// What the replay report (report-html.ts) says about the run beyond its counters (issue 15):
+// What the replay report (report-html.ts) says about the run beyond its counters:
 // the options it used (as typed and as resolved), the commit and the machine, the large-send
 // section, and the rate samples re-based so the time axis starts at the guest's first post.
 // Plain data here; report-html.ts renders it.

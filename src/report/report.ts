@@ -149,7 +149,7 @@ export function jsonReport(f: ReplayFacts) {
  * The device thread's time per packet, split: the backend (translation, partial copy, LSO
  * stage 1 — host CPU on a real hypervisor) and the NIC model (the gather, checksums and
  * segmentation a real NIC does in hardware). backendMppsPerCore is the rate one core running
- * only the backend would sustain: the figure the partial copy (issue 3) is about. Medians of
+ * only the backend would sustain: the figure the partial copy is about (README "Partial copy"). Medians of
  * sampled steps (src/workers/device-time.ts).
  */
 export function deviceTime(f: ReplayFacts) {

@@ -1,4 +1,4 @@
-// The standard workloads of the coalescing simulation (docs/design.md §1 step 6, issue 5), each
+// The standard workloads of the coalescing simulation (docs/design.md §1 step 6), each
 // seeded so the table is the same on every run. Capacity: one command per µs (serviceUs 1).
 
 import { Rng } from "../util/rng.js";

@@ -3,7 +3,7 @@
 //
 // Why it exists: in vnic the NIC model runs on the device thread, so its DMA — reading every
 // byte of every frame onto the wire — is CPU work that a real NIC does in hardware. The partial
-// copy (issue 3; US 7,657,659) saves *host* CPU, so its figure is the backend's cost per
+// copy (US 7,657,659; README "Partial copy") saves *host* CPU, so its figure is the backend's cost per
 // packet, which this measures inside an ordinary replay with the wire still gathered and
 // verified.
 //
