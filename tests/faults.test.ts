@@ -1,6 +1,6 @@
 // Faults: a stage worker that throws or dies mid-replay, backpressure instead of drops, and
-// Ctrl-C. Worker faults are injected with the stage options failAfterSteps / exitAfterSteps
-// (in-process) or VNIC_STAGE_FAULT="<stage>:<throw|exit>:<steps>" (whole CLI), src/workers/stage.ts.
+// Ctrl-C. Worker faults are injected with the stage option `fault` (src/workers/stage-fault.ts)
+// (in-process) or VNIC_STAGE_FAULT="<stage>:<throw|exit>:<steps>" (whole CLI).
 
 import { afterAll, describe, expect, it } from "vitest";
 import { spawn, spawnSync } from "node:child_process";
@@ -45,10 +45,10 @@ const threadHandles = () => process.getActiveResourcesInfo().filter((r) => r ===
 
 describe("a stage worker that fails mid-replay", () => {
   it.each([
-    ["guest", "throws", { failAfterSteps: 300 }, /^guest stage failed: injected failure after 300 steps/],
-    ["device", "throws", { failAfterSteps: 300 }, /^device stage failed: injected failure after 300 steps/],
-    ["guest", "is terminated (process.exit in the worker)", { exitAfterSteps: 300 }, /^guest stage failed: worker exited with code: 70/],
-    ["device", "is terminated (process.exit in the worker)", { exitAfterSteps: 300 }, /^device stage failed: worker exited with code: 70/],
+    ["guest", "throws", { fault: { kind: "throw", afterSteps: 300 } }, /^guest stage failed: injected failure after 300 steps/],
+    ["device", "throws", { fault: { kind: "throw", afterSteps: 300 } }, /^device stage failed: injected failure after 300 steps/],
+    ["guest", "is terminated (process.exit in the worker)", { fault: { kind: "exit", afterSteps: 300 } }, /^guest stage failed: worker exited with code: 70/],
+    ["device", "is terminated (process.exit in the worker)", { fault: { kind: "exit", afterSteps: 300 } }, /^device stage failed: worker exited with code: 70/],
   ] as const)("the %s stage %s: the run stops within a second, names the stage, keeps the counters, leaves no thread", async (stage, _how, fault, message) => {
     const handlesBefore = threadHandles();
     const dp = datapathWith(2000, 1000); // 2·10^6 frames: far longer than the fault takes

@@ -151,7 +151,7 @@ describe("a stage that fails", () => {
     const f = pattern(64, 1);
     for (let i = 0; i < frames; i++) dp.placeFrame(f, BigInt(i));
     const t0 = Date.now();
-    const err = await dp.run({ stages: { [stage]: { failAfterSteps: 200 } } }).catch((e) => e);
+    const err = await dp.run({ stages: { [stage]: { fault: { kind: "throw", afterSteps: 200 } } } }).catch((e) => e);
     expect(err).toBeInstanceOf(DatapathError);
     expect(err.stage).toBe(stage);
     expect(err.message).toMatch(new RegExp(`^${stage} stage failed: injected failure`));

@@ -15,6 +15,7 @@ import { Pacer, PaceSpec } from "./pacer.js";
 import { DeviceTimeSampler, DeviceTimeSplit } from "./device-time.js";
 import { HandoverHooks } from "../handover/hooks.js";
 import { pumpKicker } from "../wire/pump-kick.js";
+import { faultFromEnv, faultStep, strike, type StageFault } from "./stage-fault.js";
 
 export type StageName = "guest" | "device";
 
@@ -24,23 +25,13 @@ export interface StageTask {
   budget: number;
   /** Guest only: replay pacing (absent: top speed). */
   pace?: PaceSpec;
-  /** Test support: throw after this many steps (to exercise failure handling). */
-  failAfterSteps?: number;
-  /** Test support: end this worker thread (process.exit inside it) after this many steps. */
-  exitAfterSteps?: number;
+  /** Failure-handling tests only (stage-fault.ts): throw or exit after some steps. */
+  fault?: StageFault;
   /** Device only: this device takes over from another (src/handover/): it reconciles first,
    *  and leaves cleanly once it has taken `takeLimit` guest descriptors in all (0: never). */
   handover?: { takeLimit: number; serial: number };
   /** Device only: the native wire pump (--iface) drains the wire; kick it when it sleeps. */
   wirePump?: boolean;
-}
-
-// Test support for whole-CLI runs: VNIC_STAGE_FAULT="<stage>:throw:<steps>" or
-// "<stage>:exit:<steps>" injects the fault above into that stage's task.
-function injectedFault(task: StageTask): StageTask {
-  const m = /^(guest|device):(throw|exit):(\d+)$/.exec(process.env.VNIC_STAGE_FAULT ?? "");
-  if (!m || m[1] !== task.stage) return task;
-  return m[2] === "throw" ? { ...task, failAfterSteps: Number(m[3]) } : { ...task, exitAfterSteps: Number(m[3]) };
 }
 
 export interface StageResult {
@@ -94,7 +85,8 @@ function nowUs(): number {
 }
 
 export default function runStage(task: StageTask): StageResult {
-  task = injectedFault(task);
+  const fault = task.fault ?? faultFromEnv(task.stage);
+  const faultAt = faultStep(fault);
   const c = getCore();
   const x = c.exports;
   const i32 = new Int32Array(c.memory.buffer);
@@ -122,10 +114,7 @@ export default function runStage(task: StageTask): StageResult {
   for (;;) {
     const work = step(task.budget);
     steps++;
-    if (task.failAfterSteps !== undefined && steps >= task.failAfterSteps) {
-      throw new Error(`injected failure after ${steps} steps`);
-    }
-    if (task.exitAfterSteps !== undefined && steps >= task.exitAfterSteps) process.exit(70);
+    if (steps >= faultAt) strike(fault!, steps);
     if (work < 0) break; // the guest has posted everything and seen every completion
     if (work > 0) kickPump?.();
     if (handover && handover.afterStep(work)) break; // handed over at its takeLimit
