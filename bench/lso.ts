@@ -20,7 +20,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { ConstantName, Core, ParamName, WASM_PAGE, createCore, projectRoot } from "../src/core/core.js";
+import { ConstantName, Core, ParamName, createCore, projectRoot } from "../src/core/core.js";
 import { readCaptureFile } from "../src/capture/index.js";
 import { defaultMss, offloadFrame, parseFrame, parseTunnel } from "../src/reference/index.js";
 
@@ -121,16 +121,9 @@ class WasmLso {
 
   constructor(wasmFile?: string) {
     const plan = [1 << 20, 256, 4 << 20, 1 << 19] as const; // guest RAM, ring slots, wire, arena
-    if (wasmFile) {
-      // Another build of the core (A/B): the same plan, laid out the way createCore does it.
-      const module = new WebAssembly.Module(readFileSync(wasmFile));
-      const probe = new Core(module, new WebAssembly.Memory({ initial: 32, maximum: 32, shared: true }));
-      const pages = Math.ceil((probe.exports.configure(...plan) >>> 0) / WASM_PAGE);
-      this.core = new Core(module, new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }));
-      this.core.exports.configure(...plan);
-    } else {
-      this.core = createCore({ guestRamBytes: plan[0], ringSlots: plan[1], wireBytes: plan[2], arenaBytes: plan[3] }, "release");
-    }
+    // wasmFile: another build of the core (A/B), laid out the same way.
+    const module = wasmFile ? new WebAssembly.Module(readFileSync(wasmFile)) : undefined;
+    this.core = createCore({ guestRamBytes: plan[0], ringSlots: plan[1], wireBytes: plan[2], arenaBytes: plan[3] }, "release", module);
     this.x = this.core.exports;
     const constants = new Map<string, number>();
     this.k = (n) => constants.get(n) ?? (constants.set(n, this.core.constant(n as ConstantName)), constants.get(n)!);

@@ -150,9 +150,10 @@ export const DEFAULT_PLAN: Omit<MemoryPlan, "arenaBytes"> = {
 /**
  * Sizes the memory for `plan` with a throwaway probe instance (the layout arithmetic lives in
  * the core), then creates the real shared memory (initial = maximum: it never grows),
- * instantiates the core on it and lays the regions out.
+ * instantiates the core on it and lays the regions out. `module`: another build of the core
+ * (the gate's A/B); `nowUs`: the clock the core imports (default: the wall clock).
  */
-export function createCore(plan: MemoryPlan, flavor: CoreFlavor = "release", module: WebAssembly.Module = compileCore(flavor)): Core {
+export function createCore(plan: MemoryPlan, flavor: CoreFlavor = "release", module: WebAssembly.Module = compileCore(flavor), nowUs?: () => number): Core {
   const probeMemory = new WebAssembly.Memory({ initial: 32, maximum: 32, shared: true });
   const probe = new Core(module, probeMemory);
   const total = probe.exports.configure(plan.guestRamBytes, plan.ringSlots, plan.wireBytes, plan.arenaBytes) >>> 0;
@@ -161,7 +162,7 @@ export function createCore(plan: MemoryPlan, flavor: CoreFlavor = "release", mod
   }
   const pages = Math.ceil(total / WASM_PAGE);
   const memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
-  const core = new Core(module, memory);
+  const core = new Core(module, memory, nowUs);
   core.exports.configure(plan.guestRamBytes, plan.ringSlots, plan.wireBytes, plan.arenaBytes);
   return core;
 }

@@ -11,7 +11,7 @@
 // change in src/core/core.ts or src/datapath/datapath.ts.
 
 import { readFileSync } from "node:fs";
-import { Core, WASM_PAGE, DEFAULT_PLAN, ParamName } from "../core/core.js";
+import { Core, createCore, DEFAULT_PLAN, ParamName } from "../core/core.js";
 import { ARENA_RECORD_HEADER, arenaRecordBytes, guestBufferBytesFor } from "../datapath/datapath.js";
 import { parseCopyMode } from "../replay/copy-options.js";
 import type { BenchCapture } from "./bench-frames.js";
@@ -31,14 +31,9 @@ export class InlineRig {
    *  real one, so that what it executes depends on the frames only (the instruction count). */
   constructor(module: WebAssembly.Module, private readonly capture: BenchCapture, opts: { deterministicClock?: boolean } = {}) {
     this.arenaBytes = capture.frames.reduce((n, f) => n + arenaRecordBytes(f.length), 0);
-    const plan = [DEFAULT_PLAN.guestRamBytes, DEFAULT_PLAN.ringSlots, DEFAULT_PLAN.wireBytes, Math.max(this.arenaBytes, 8)] as const;
-    const probe = new Core(module, new WebAssembly.Memory({ initial: 32, maximum: 32, shared: true }));
-    const total = probe.exports.configure(...plan) >>> 0;
-    const pages = Math.ceil(total / WASM_PAGE);
     let tick = 0;
     const clock = opts.deterministicClock ? () => 1e9 + tick++ : undefined;
-    this.core = new Core(module, new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true }), clock);
-    this.core.exports.configure(...plan);
+    this.core = createCore({ ...DEFAULT_PLAN, arenaBytes: Math.max(this.arenaBytes, 8) }, "release", module, clock);
     this.core.exports.initDatapath(0x5eed); // also attach(): the region globals, arenaBase included
     const base = this.core.constant("arenaBase");
     const view = this.core.view;
