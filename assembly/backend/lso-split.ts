@@ -46,15 +46,7 @@ import { IPV4_ID, IPV4_TOTAL_LEN } from "../packet/ipv4";
 import { IPV6_HEADER_LEN, IPV6_NEXT_HEADER, IPV6_PAYLOAD_LEN, NH_HOP_BY_HOP } from "../packet/ipv6";
 import { TCP_CWR, TCP_FIN, TCP_FLAGS, TCP_PSH, TCP_SEQ } from "../packet/tcp";
 import { UDP_LENGTH } from "../packet/udp";
-
-/** Bytes copied / referenced by large sends in this burst (translate.ts adds them up). */
-export let lsoCopied: u64 = 0;
-export let lsoReferenced: u64 = 0;
-
-export function lsoResetTally(): void {
-  lsoCopied = 0;
-  lsoReferenced = 0;
-}
+import { tallyFrame } from "./burst-tally";
 
 // The header template of the packet being split (per instance).
 let hLen: u32 = 0; // header bytes each chunk carries
@@ -154,8 +146,7 @@ function emitChunk(physIndex: u32, template: u32, c: u32, chunks: u32, perChunk:
   store<u16>(pd + D.PD_OUTER_L4, <u16>outerL4);
   store<u8>(pd + D.PD_OUTER_IP_VERSION, <u8>outerVersion);
   if (software) finishInSoftware(pd, buf, hLen, table, nsg, len);
-  lsoCopied += hLen;
-  lsoReferenced += len;
+  tallyFrame(hLen, len);
 }
 
 /** The docs/design.md §5 fix-ups for a chunk whose payload starts `offset` bytes into the packet,

@@ -2,17 +2,11 @@
 //
 // A range is split at every guest page boundary (guest-contiguous is not machine-contiguous),
 // and two pieces are merged again when their machine frames happen to be adjacent. Every page
-// looked up counts as one translation.
+// looked up counts as one translation (burst-tally.ts).
 
 import { PAGE_SIZE, SG_ENTRY_SIZE, SG_TABLE_SIZE, machineAddress, ringSlots, sgTablesBase } from "../shared/layout";
 import * as D from "../shared/descriptors";
-
-/** Translations made since the caller last reset it (added to the counters per burst). */
-export let sgTranslations: u64 = 0;
-
-export function sgResetTally(): void {
-  sgTranslations = 0;
-}
+import { tallyTranslation } from "./burst-tally";
 
 /** The SG table that belongs to physical ring slot index `physIndex` (free-running). */
 // @ts-ignore: decorator
@@ -29,7 +23,7 @@ export function buildSgList(table: u32, gpa: u32, len: u32): u32 {
     const room = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
     const n = len < room ? len : room;
     const maddr = machineAddress(gpa);
-    sgTranslations++;
+    tallyTranslation();
     if (count > 0 && load<u32>(last + D.SG_ADDR) + load<u32>(last + D.SG_LEN) == maddr) {
       store<u32>(last + D.SG_LEN, load<u32>(last + D.SG_LEN) + n);
     } else {

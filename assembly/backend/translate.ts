@@ -13,19 +13,16 @@
 import { MAX_SG, RING_GUEST_TX, RING_PHYS_TX, guestRamBytes } from "../shared/layout";
 import { ringAvailable, ringCapacity, ringHead, ringPublish, ringRelease, ringReserve, ringSlot, ringTail } from "../shared/ring";
 import * as D from "../shared/descriptors";
-import { countAdd, C_bytesCopied, C_bytesReferenced, C_deviceDescriptors, C_translations, C_translationsAvoided } from "../shared/counters";
+import { countAdd, C_deviceDescriptors } from "../shared/counters";
 import { DROP_badAddress, DROP_empty, DROP_tooManySegments, STATUS_OK } from "../shared/completion-status";
 import { pagesSpanned } from "../shared/guest-memory";
 import { copyFirstPart, copiedAt } from "./header-copy";
-import { buildSgList, sgResetTally, sgTableFor, sgTranslations } from "./sg-list";
+import { buildSgList, sgTableFor } from "./sg-list";
+import { tallyTranslationAvoided, tallyFlush, tallyFrame, tallyReset } from "./burst-tally";
 import { curGpa, curGsoType, curLen, readDescriptor, writeCommonFields, writeRefusal } from "./descriptor-snapshot";
 import { isLargeSend } from "./gso-check";
-import { translateLargeSend, lsoCopied, lsoReferenced, lsoResetTally } from "./lso-split";
+import { translateLargeSend } from "./lso-split";
 import { setPhase, translateClose, translateCommit, translateOpen, PH_STAGE1, PH_TRANSLATE } from "../device/inflight";
-
-let burstCopied: u64 = 0;
-let burstReferenced: u64 = 0;
-let burstAvoided: u64 = 0;
 
 /** Moves up to `budget` guest descriptors onto the physical TX ring. */
 export function translateStage(budget: u32): u32 {
@@ -36,9 +33,7 @@ export function translateStage(budget: u32): u32 {
   const gTail = ringTail(RING_GUEST_TX);
   const pHead = ringHead(RING_PHYS_TX);
   translateOpen();
-  burstCopied = burstReferenced = burstAvoided = 0;
-  sgResetTally();
-  lsoResetTally();
+  tallyReset();
   let taken: u32 = 0;
   let used: u32 = 0;
   while (taken < avail && used < free) {
@@ -49,10 +44,7 @@ export function translateStage(budget: u32): u32 {
   }
   // Counters before the commit point (inflight.ts: a burst that dies uncommitted puts them back).
   countAdd(C_deviceDescriptors, taken);
-  countAdd(C_bytesCopied, burstCopied + lsoCopied);
-  countAdd(C_bytesReferenced, burstReferenced + lsoReferenced);
-  countAdd(C_translations, sgTranslations);
-  countAdd(C_translationsAvoided, burstAvoided);
+  tallyFlush();
   translateCommit(gTail + taken, pHead + used);
   ringPublish(RING_PHYS_TX, used);
   ringRelease(RING_GUEST_TX, taken);
@@ -103,8 +95,7 @@ function translateFrame(pd: u32, physIndex: u32): u32 {
   store<u16>(pd + D.PD_NSG, <u16>nsg);
   store<u32>(pd + D.PD_SG_ADDR, table);
   store<u32>(pd + D.PD_TOTAL_LEN, curLen);
-  burstCopied += copied;
-  burstReferenced += rest;
-  if (nsg == 0) burstAvoided++;
+  tallyFrame(copied, rest);
+  if (nsg == 0) tallyTranslationAvoided();
   return STATUS_OK;
 }
