@@ -14,7 +14,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { projectRoot } from "../src/core/core.js";
-import { machineInfo, gitInfo, median } from "../src/perf/bench-stats.js";
+import { median } from "../src/perf/bench-stats.js";
+import { machineInfo, gitInfo } from "../src/util/testbed.js";
 
 const { values } = parseArgs({
   options: {

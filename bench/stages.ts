@@ -25,7 +25,8 @@ import { Core, CounterName, createCore, projectRoot } from "../src/core/core.js"
 import { ringResetAt } from "../testkit/ring-reset.js";
 import { Datapath, arenaRecordBytes } from "../src/datapath/datapath.js";
 import { tcpSuperPacket, udpFrame, TSO_185K_PAYLOAD, TSO_64K_PAYLOAD } from "../src/perf/bench-frames.js";
-import { gitInfo, machineInfo, median } from "../src/perf/bench-stats.js";
+import { median } from "../src/perf/bench-stats.js";
+import { gitInfo, machineInfo } from "../src/util/testbed.js";
 import * as ref from "../src/reference/index.js";
 
 // ---------------------------------------------------------------- setup

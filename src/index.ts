@@ -9,7 +9,7 @@ import { parseCopyMode } from "./replay/copy-options.js";
 import { parseCoalesce } from "./replay/coalesce-options.js";
 import { replay as runReplay } from "./replay/replay.js";
 import { Books, ReplayFacts, checkBooks, jsonReport, textReport } from "./report/report.js";
-import type { PaceSpec } from "./workers/pacer.js";
+import type { PaceSpec } from "./replay/pace-spec.js";
 
 /** What one replay should do. Every field but `capture` is optional; the defaults are the CLI's
  *  (`vnic replay --help`). */
@@ -83,7 +83,7 @@ export async function replay(settings: ReplaySettings): Promise<ReplaySummary> {
   return { report: jsonReport(facts), books: checkBooks(facts), text: textReport(facts), facts };
 }
 
-export type { PaceSpec } from "./workers/pacer.js";
+export type { PaceSpec } from "./replay/pace-spec.js";
 export type { Books, ReplayFacts } from "./report/report.js";
 export { CaptureError } from "./capture/index.js";
 export { DatapathError } from "./datapath/datapath.js";

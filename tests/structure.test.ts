@@ -67,6 +67,19 @@ describe("the repository's layout", () => {
     expect(badlyNamed).toEqual([]);
   });
 
+  it("a replay (replay/, report/, the replay command) loads no benchmark or gate code (src/perf/)", () => {
+    const entries = [...tsFiles(path.join(root, "src", "replay")), ...tsFiles(path.join(root, "src", "report")), path.join(root, "src", "cli", "cli-replay.ts")];
+    const reached = new Set<string>();
+    const walk = (f: string) => {
+      if (reached.has(f) || !existsSync(f)) return;
+      reached.add(f);
+      for (const dep of valueImports(f)) walk(dep);
+    };
+    entries.forEach(walk);
+    const perf = path.join(root, "src", "perf") + path.sep;
+    expect([...reached].filter((f) => f.startsWith(perf)).map((f) => path.relative(root, f))).toEqual([]);
+  });
+
   it("no import cycles in src/ or assembly/", () => {
     expect(importCycles(tsFiles(path.join(root, "src")))).toEqual([]);
     expect(importCycles(tsFiles(path.join(root, "assembly")))).toEqual([]);

@@ -10,7 +10,7 @@ import { parseCopyMode, COPY_MODES_HELP } from "../replay/copy-options.js";
 import { COALESCE_HELP, CoalesceSpecError, DEFAULT_COALESCE, parseCoalesce } from "../replay/coalesce-options.js";
 import { replay, DEFAULT_PRELOAD_LIMIT } from "../replay/replay.js";
 import { clearProgress, combineSamplers, progressSampler } from "./progress.js";
-import type { PaceSpec } from "../workers/pacer.js";
+import type { PaceSpec } from "../replay/pace-spec.js";
 import { checkBooks, jsonReport, textReport } from "../report/report.js";
 import { HandoverOptions, parseChaos, parseHandoverConfig } from "../handover/options.js";
 import { compileCore } from "../core/core.js";

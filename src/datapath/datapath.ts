@@ -133,6 +133,17 @@ export function arenaRecordBytes(len: number): number {
   return ARENA_RECORD_HEADER + ((len + 7) & ~7);
 }
 
+/** Writes one capture arena record at `at` (assembly/guest/arena.ts: captured length, original
+ *  length, timestamp, the bytes) and returns the bytes it takes. */
+export function writeArenaRecord(core: Core, at: number, data: Uint8Array, tsNs: bigint, origLen = data.length): number {
+  const view = core.view;
+  view.setUint32(at, data.length, true);
+  view.setUint32(at + 4, origLen, true);
+  view.setBigUint64(at + 8, tsNs, true);
+  core.u8.set(data, at + ARENA_RECORD_HEADER);
+  return arenaRecordBytes(data.length);
+}
+
 export class Datapath {
   readonly core: Core;
   readonly config: DatapathConfig;
@@ -164,12 +175,7 @@ export class Datapath {
   placeFrame(data: Uint8Array, tsNs: bigint, origLen = data.length): void {
     const need = arenaRecordBytes(data.length);
     if (this.arenaAt + need > this.arenaLimit) throw new Error("vnic: capture arena overflow (sized too small)");
-    const at = this.arenaBase + this.arenaAt;
-    const view = this.core.view;
-    view.setUint32(at, data.length, true);
-    view.setUint32(at + 4, origLen, true);
-    view.setBigUint64(at + 8, tsNs, true);
-    this.core.u8.set(data, at + ARENA_RECORD_HEADER);
+    writeArenaRecord(this.core, this.arenaBase + this.arenaAt, data, tsNs, origLen);
     this.arenaAt += need;
     this.arenaFrames++;
     if (data.length > this.maxFrameLen) this.maxFrameLen = data.length;

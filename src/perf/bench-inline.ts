@@ -12,7 +12,7 @@
 
 import { readFileSync } from "node:fs";
 import { Core, createCore, DEFAULT_PLAN, ParamName } from "../core/core.js";
-import { ARENA_RECORD_HEADER, arenaRecordBytes, guestBufferBytesFor } from "../datapath/datapath.js";
+import { arenaRecordBytes, guestBufferBytesFor, writeArenaRecord } from "../datapath/datapath.js";
 import { parseCopyMode } from "../replay/copy-options.js";
 import type { BenchCapture } from "./bench-frames.js";
 import { BenchConfig, COALESCE_POLICIES, threadCpuNs } from "./bench-run.js";
@@ -35,16 +35,8 @@ export class InlineRig {
     const clock = opts.deterministicClock ? () => 1e9 + tick++ : undefined;
     this.core = createCore({ ...DEFAULT_PLAN, arenaBytes: Math.max(this.arenaBytes, 8) }, "release", module, clock);
     this.core.exports.initDatapath(0x5eed); // also attach(): the region globals, arenaBase included
-    const base = this.core.constant("arenaBase");
-    const view = this.core.view;
-    let at = base;
-    for (const f of capture.frames) {
-      view.setUint32(at, f.length, true);
-      view.setUint32(at + 4, f.length, true);
-      view.setBigUint64(at + 8, 0n, true);
-      this.core.u8.set(f, at + ARENA_RECORD_HEADER);
-      at += arenaRecordBytes(f.length);
-    }
+    let at = this.core.constant("arenaBase");
+    for (const f of capture.frames) at += writeArenaRecord(this.core, at, f, 0n);
   }
 
   /** One inline trial: wire frames per CPU-second of this thread. */

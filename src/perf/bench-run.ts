@@ -8,11 +8,9 @@
 
 import { readFileSync } from "node:fs";
 import { Datapath, RunResult, arenaRecordBytes } from "../datapath/datapath.js";
-import type { Core } from "../core/core.js";
 import type { CounterSnapshot } from "../core/counters.js";
 import { parseCopyMode } from "../replay/copy-options.js";
-import { readBuckets, readLatency } from "../report/latency.js";
-import type { LatencySummary as ReplayLatency } from "../report/latency.js";
+import { latencyFromCore, type LatencyWithBuckets } from "../report/latency.js";
 import { ETHERNET_OVERHEAD } from "../report/report.js";
 import { devicePerPacket } from "../workers/device-time.js";
 import type { BenchCapture } from "./bench-frames.js";
@@ -48,13 +46,6 @@ export interface RunSample {
   cpuUs: number;
 }
 
-/** vnic replay's latency summary (src/report/latency.ts) cut to what a benchmark row shows, plus the
- *  histogram itself for the HTML report. */
-export type LatencySummary = Pick<ReplayLatency, "count" | "p50Us" | "p99Us"> & {
-  /** Non-empty histogram buckets: lower bound (ns) and count. */
-  buckets: { lowNs: number; count: number }[];
-};
-
 export interface TrialResult {
   elapsedSeconds: number;
   descriptors: number;
@@ -70,7 +61,7 @@ export interface TrialResult {
   /** The device thread's time per packet in the backend and in the NIC model (NaN if unsampled). */
   backendNsPerPacket: number;
   nicNsPerPacket: number;
-  latency: LatencySummary | null;
+  latency: LatencyWithBuckets | null;
   bytesCopied: number;
   bytesReferenced: number;
   interrupts: number;
@@ -130,19 +121,6 @@ function sampleOf(t: number, s: CounterSnapshot, cpuUs: number): RunSample {
     bytesReferenced: num(c.bytesReferenced),
     cpuUs,
   };
-}
-
-/** p50/p99 from the core's completion-latency histogram, when this build records one. */
-export function latencyFromCore(core: Core): LatencySummary | null {
-  const x = core.exports;
-  if (typeof x.latencyCount !== "function" || typeof x.latencyBucket !== "function") return null;
-  const count = Number(x.latencyCount());
-  if (count === 0) return null;
-  const { counts, lowNs } = readBuckets(core);
-  const buckets = counts.flatMap((c, i) => (c > 0 ? [{ lowNs: lowNs[i], count: c }] : []));
-  // p50/p99 exactly as vnic replay reports them (src/report/latency.ts).
-  const l = readLatency(core);
-  return { count, p50Us: l.p50Us, p99Us: l.p99Us, buckets };
 }
 
 // One Datapath (one shared memory, ~75 MiB) per capture, reused by every trial: allocating a

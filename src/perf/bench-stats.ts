@@ -1,10 +1,7 @@
 // Statistics and provenance for benchmarks and the regression gate: medians and spread, a
-// seeded bootstrap interval for a ratio of medians, a Student-t interval, and the machine a
-// figure was measured on. Plain functions over number arrays; nothing here reads a clock.
+// seeded bootstrap interval for a ratio of medians, a Student-t interval (the machine a figure
+// was measured on is src/util/testbed.ts). Plain functions over number arrays; nothing here reads a clock.
 
-import os from "node:os";
-import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { Rng } from "../util/rng.js";
 
 /** The q-quantile (0..1) of `xs` by linear interpolation between order statistics. */
@@ -105,53 +102,6 @@ export function welchLogRatio(current: readonly number[], base: readonly number[
   const d = mean(lc) - mean(lb);
   const t = tCritical(Math.floor(df), level);
   return { estimate: Math.exp(d), lo: Math.exp(d - t * se), hi: Math.exp(d + t * se), level };
-}
-
-export interface MachineInfo {
-  cpuModel: string;
-  cores: number;
-  node: string;
-  v8: string;
-  platform: string;
-  loadavg: number[];
-  hostname: string;
-}
-
-export function machineInfo(): MachineInfo {
-  const cpus = os.cpus();
-  let model = cpus[0]?.model ?? "unknown";
-  if (!model || model === "unknown") {
-    try {
-      model = /model name\s*:\s*(.*)/.exec(readFileSync("/proc/cpuinfo", "utf8"))?.[1] ?? "unknown";
-    } catch {
-      /* not Linux */
-    }
-  }
-  return {
-    cpuModel: model.trim(),
-    cores: cpus.length,
-    node: process.version,
-    v8: process.versions.v8,
-    platform: `${process.platform}-${process.arch}`,
-    loadavg: os.loadavg().map((x) => Math.round(x * 100) / 100),
-    hostname: os.hostname(),
-  };
-}
-
-export interface GitInfo {
-  commit: string | null;
-  /** True when tracked files differ from the commit (the figures may not be the commit's). */
-  dirty: boolean | null;
-}
-
-export function gitInfo(cwd: string): GitInfo {
-  try {
-    const commit = execFileSync("git", ["rev-parse", "HEAD"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString().trim();
-    const status = execFileSync("git", ["status", "--porcelain", "--untracked-files=no"], { cwd, stdio: ["ignore", "pipe", "ignore"] }).toString();
-    return { commit, dirty: status.trim().length > 0 };
-  } catch {
-    return { commit: null, dirty: null };
-  }
 }
 
 /** 1234567 → "1.23 M" (for tables). */

@@ -19,7 +19,8 @@ import { BenchCapture, benchCaptures } from "./bench-frames.js";
 import { BenchConfig, COALESCE_POLICIES, CoalesceName, InlineResult, RunSample, TrialResult, calibrateLoops, configId, envSlowdownNs,
   inlineLoopsFor, runInline, runTrial } from "./bench-run.js";
 import { Calibrator, calibrateCpu } from "./bench-calibrate.js";
-import { GitInfo, MachineInfo, Spread, gitInfo, machineInfo, median, spread } from "./bench-stats.js";
+import { Spread, median, spread } from "./bench-stats.js";
+import { GitInfo, MachineInfo, gitInfo, machineInfo } from "../util/testbed.js";
 import { parseCopyMode } from "../replay/copy-options.js";
 import { UsageError } from "../cli/cli-errors.js";
 

@@ -37,7 +37,8 @@ import { RevBuild, RevError, buildRev, resolveCommit } from "./gate-rev.js";
 import { AbConfig, abMeasure } from "./gate-ab.js";
 import { OPS_LOOPS, OpsCount, countOps, meteredModule } from "./gate-ops.js";
 import { Comparison, Verdict, comparisonTable, configRows, gabEntries, gabJson, gateJson, headlineOf, rowsTable, verdictOf } from "./gate-report.js";
-import { GitInfo, Interval, MachineInfo, Spread, bootstrapRatioOfMedians, gitInfo, machineInfo, median } from "./bench-stats.js";
+import { Interval, Spread, bootstrapRatioOfMedians, median } from "./bench-stats.js";
+import { GitInfo, MachineInfo, gitInfo, machineInfo } from "../util/testbed.js";
 import { UsageError } from "../cli/cli-errors.js";
 
 export const BASELINE_SCHEMA = "vnic-gate-baseline/1";

@@ -12,7 +12,7 @@ import { ArenaFeeder } from "../datapath/arena-feeder.js";
 import { ReplayFacts } from "../report/report.js";
 import { applyCoalesce, CoalesceSpec } from "./coalesce-options.js";
 import { readLatency } from "../report/latency.js";
-import type { PaceSpec } from "../workers/pacer.js";
+import type { PaceSpec } from "./pace-spec.js";
 import type { HandoverOptions } from "../handover/options.js";
 import type { OffloadMode } from "../wire/offload-mode.js";
 import type { WireChoice } from "../wire/iface-pump.js";

@@ -51,3 +51,23 @@ export function readLatency(core: HistogramSource): LatencySummary {
     maxUs: maxNs / 1000,
   };
 }
+
+/** The latency summary cut to what a benchmark row shows, plus the
+ *  histogram itself for the HTML report. */
+export type LatencyWithBuckets = Pick<LatencySummary, "count" | "p50Us" | "p99Us"> & {
+  /** Non-empty histogram buckets: lower bound (ns) and count. */
+  buckets: { lowNs: number; count: number }[];
+};
+
+/** p50/p99 from the core's completion-latency histogram, when this build records one. */
+export function latencyFromCore(core: HistogramSource): LatencyWithBuckets | null {
+  const x = core.exports;
+  if (typeof x.latencyCount !== "function" || typeof x.latencyBucket !== "function") return null;
+  const count = Number(x.latencyCount());
+  if (count === 0) return null;
+  const { counts, lowNs } = readBuckets(core);
+  const buckets = counts.flatMap((c, i) => (c > 0 ? [{ lowNs: lowNs[i], count: c }] : []));
+  // p50/p99 exactly as vnic replay reports them (readLatency).
+  const l = readLatency(core);
+  return { count, p50Us: l.p50Us, p99Us: l.p99Us, buckets };
+}

@@ -4,7 +4,7 @@
 // Plain data here; report-html.ts renders it.
 
 import { projectRoot } from "../core/core.js";
-import { gitInfo, machineInfo, GitInfo, MachineInfo } from "../perf/bench-stats.js";
+import { gitInfo, machineInfo, GitInfo, MachineInfo } from "../util/testbed.js";
 import type { CounterSnapshot } from "../core/counters.js";
 import type { RunSample } from "../perf/bench-run.js";
 

@@ -14,7 +14,8 @@ import type { Datapath, RunSampler } from "../datapath/datapath.js";
 import type { ReplayFacts } from "./report.js";
 import { jsonReport } from "./report.js";
 import type { BenchResults, ConfigResult } from "../perf/bench.js";
-import { LatencySummary, RunSample, latencyFromCore } from "../perf/bench-run.js";
+import type { RunSample } from "../perf/bench-run.js";
+import { latencyFromCore, type LatencyWithBuckets } from "./latency.js";
 import { RunContext, contextRows, fromFirstPost, largeSendRows } from "./replay-report-context.js";
 
 // ---------------------------------------------------------------- tiny SVG plotting
@@ -261,7 +262,7 @@ function table(head: string[], rows: (string | number)[][], leftCols = 1): strin
 export interface ReplayReportInput {
   facts: ReplayFacts;
   samples: RunSample[];
-  latency: LatencySummary | null;
+  latency: LatencyWithBuckets | null;
   /** The options, commit and machine (replay-report-context.ts); samples start at its first post. */
   context?: RunContext;
   /** Wall clock (µs since the epoch) of each sample, to put the first post at t = 0. */

@@ -3,7 +3,7 @@
 
 import type { CounterSnapshot } from "../core/counters.js";
 import type { LatencySummary } from "./latency.js";
-import type { PaceSpec } from "../workers/pacer.js";
+import type { PaceSpec } from "../replay/pace-spec.js";
 import type { DeviceTimeSplit } from "../workers/device-time.js";
 import { devicePerPacket } from "../workers/device-time.js";
 import { totalDrops } from "../core/counters.js";

@@ -9,11 +9,7 @@
 // and spins otherwise: Atomics.wait cannot time much below a tenth of a millisecond.
 
 import type { Core } from "../core/core.js";
-
-export type PaceSpec =
-  | { kind: "pps"; rate: number }
-  | { kind: "mbps"; rate: number }
-  | { kind: "multiplier"; rate: number };
+import type { PaceSpec } from "../replay/pace-spec.js";
 
 const SPIN_BELOW_MS = 0.3;
 const WAKE_EARLY_MS = 0.15;

@@ -11,7 +11,8 @@
 import { workerData } from "node:worker_threads";
 import { attachCore, Core } from "../core/core.js";
 import { STOP_DRAIN, STOP_NOW } from "../core/stop.js";
-import { Pacer, PaceSpec } from "./pacer.js";
+import { Pacer } from "./pacer.js";
+import type { PaceSpec } from "../replay/pace-spec.js";
 import { DeviceTimeSampler, DeviceTimeSplit } from "./device-time.js";
 import { HandoverHooks } from "../handover/hooks.js";
 import { pumpKicker } from "../wire/pump-kick.js";
