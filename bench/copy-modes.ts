@@ -40,7 +40,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function trial(file: string, mode: string, resident: number, limit: number, perPass: number) {
   const r = await replay({
     capture: path.join(root, "captures", file),
-    params: { mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, ...parseCopyMode(mode), guestResident: resident },
+    params: { ...parseCopyMode(mode), guestResident: resident }, // over vnic replay's defaults
     loops: Math.ceil(limit / perPass),
     limit,
     coalesce: parseCoalesce("adaptive"),

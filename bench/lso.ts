@@ -21,6 +21,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { ConstantName, Core, ParamName, createCore, projectRoot } from "../src/core/core.js";
+import { DEFAULT_PARAMS } from "../src/datapath/datapath.js";
 import { readCaptureFile } from "../src/capture/index.js";
 import { defaultMss, offloadFrame, parseFrame, parseTunnel } from "../src/reference/index.js";
 
@@ -128,7 +129,7 @@ class WasmLso {
     const constants = new Map<string, number>();
     this.k = (n) => constants.get(n) ?? (constants.set(n, this.core.constant(n as ConstantName)), constants.get(n)!);
     this.x.initDatapath(0x5eed);
-    for (const [n, v] of Object.entries({ mtu: MTU, wireDiscard: 1, nicMaxLso: NIC_MAX_LSO, maxSegments: 65535, copyMode: 0, csumOffload: 1, fixedId: 0 }))
+    for (const [n, v] of Object.entries({ ...DEFAULT_PARAMS, mtu: MTU, wireDiscard: 1, nicMaxLso: NIC_MAX_LSO, fixedId: 0 }))
       this.core.setParam(n as ParamName, v);
   }
 

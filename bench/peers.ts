@@ -204,7 +204,7 @@ async function vnicSample(size: string, params: Record<string, number>) {
   const c = CAPTURES[size];
   const r = await replay({
     capture: path.join(root, "captures", c.file),
-    params: { mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, copyMode: 0, ...params },
+    params, // over the datapath's DEFAULT_PARAMS (vnic replay's defaults)
     loops: Math.ceil(c.frames / c.perPass),
     limit: c.frames,
     coalesce: parseCoalesce("adaptive"),

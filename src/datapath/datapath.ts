@@ -50,12 +50,16 @@ export interface DatapathConfig {
   module?: WebAssembly.Module;
 }
 
+/** vnic replay's run parameters (assembly/shared/params.ts): MTU 1500, checksum offload on,
+ *  the NIC's large-send limit 64 KiB, the partial copy in `headers` mode. */
+export const DEFAULT_PARAMS: Readonly<Record<string, number>> = { mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, copyMode: 0 };
+
 export const DEFAULT_CONFIG: DatapathConfig = {
   ...DEFAULT_PLAN,
   pageSeed: 0x5eed,
   budget: 32,
   flavor: "release",
-  params: { mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, copyMode: 0 },
+  params: DEFAULT_PARAMS,
   loops: 1,
   limit: 0,
   streaming: false,

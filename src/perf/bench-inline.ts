@@ -12,7 +12,7 @@
 
 import { readFileSync } from "node:fs";
 import { Core, createCore, DEFAULT_PLAN, ParamName } from "../core/core.js";
-import { arenaRecordBytes, guestBufferBytesFor, writeArenaRecord } from "../datapath/datapath.js";
+import { DEFAULT_PARAMS, arenaRecordBytes, guestBufferBytesFor, writeArenaRecord } from "../datapath/datapath.js";
 import { parseCopyMode } from "../replay/copy-options.js";
 import type { BenchCapture } from "./bench-frames.js";
 import { BenchConfig, COALESCE_POLICIES, threadCpuNs } from "./bench-run.js";
@@ -45,7 +45,7 @@ export class InlineRig {
     const x = core.exports;
     x.initDatapath(0x5eed);
     const params: Record<string, number> = {
-      mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, mss: 0, fixedId: 0, wireDiscard: 1,
+      ...DEFAULT_PARAMS, mss: 0, fixedId: 0, wireDiscard: 1,
       ...parseCopyMode(cfg.copy), slowdownNs, coalescePolicy: core.constant(COALESCE_POLICIES[cfg.coalesce]),
       // As the threaded datapath does (a build from before P_guestBufferBytes skips it below).
       guestBufferBytes: guestBufferBytesFor(DEFAULT_PLAN.ringSlots, Math.max(...this.capture.frames.map((f) => f.length)), DEFAULT_PLAN.guestRamBytes),

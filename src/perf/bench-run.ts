@@ -7,7 +7,7 @@
 // workers are up by then, so their start-up is not counted either.
 
 import { readFileSync } from "node:fs";
-import { Datapath, RunResult, arenaRecordBytes } from "../datapath/datapath.js";
+import { DEFAULT_PARAMS, Datapath, RunResult, arenaRecordBytes } from "../datapath/datapath.js";
 import type { CounterSnapshot } from "../core/counters.js";
 import { parseCopyMode } from "../replay/copy-options.js";
 import { latencyFromCore, type LatencyWithBuckets } from "../report/latency.js";
@@ -147,7 +147,7 @@ export function preparedDatapath(capture: BenchCapture, cfg: BenchConfig, loops:
   (dp.config as { loops: number }).loops = loops;
   // vnic replay's defaults (checksum offload on, NIC large-send limit 64 KiB), then the config.
   const params: Record<string, number> = {
-    mtu: 1500, csumOffload: 1, nicMaxLso: 65536, maxSegments: 65535, mss: 0, fixedId: 0, ...parseCopyMode(cfg.copy), slowdownNs,
+    ...DEFAULT_PARAMS, mss: 0, fixedId: 0, ...parseCopyMode(cfg.copy), slowdownNs,
     coalescePolicy: core.constant(COALESCE_POLICIES[cfg.coalesce]),
     // Set here, not left to Datapath.run, so the one-thread (inline) runs use it too.
     guestBufferBytes: dp.guestBufferBytes(),
