@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { compileCore, Core, createCore } from "../src/core/core.js";
 import { testCore, u32 } from "./helpers/core.js";
+import { ARENA_RECORD_HEADER } from "../src/datapath/datapath.js";
 
 describe("memory map (assembly/shared/layout.ts)", () => {
   const core = testCore({ guestRamBytes: 4 << 20, ringSlots: 256 });
@@ -66,6 +67,10 @@ describe("memory map (assembly/shared/layout.ts)", () => {
       const frame = core.view.getUint32(pt + (gpa >>> 12) * 4, true);
       expect(u32(x.machineAddress(gpa))).toBe(ram + frame * 4096 + (gpa & 4095));
     }
+  });
+
+  it("the host's arena record header (sized before any core exists) is the core's", () => {
+    expect(ARENA_RECORD_HEADER).toBe(testCore().constant("ARENA_RECORD_HEADER"));
   });
 
   it("refuses unusable plans", () => {

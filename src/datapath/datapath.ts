@@ -25,6 +25,8 @@ import type { HandoverLog } from "../handover/report.js";
 import { IfaceFacts, IfacePump, WireChoice } from "../wire/iface-pump.js";
 import type { OffloadMode } from "../wire/offload-mode.js";
 
+// The capture arena's record header (assembly/guest/arena.ts), needed to size the arena before a
+// core exists; tests/layout.test.ts checks it equals the core's export.
 export const ARENA_RECORD_HEADER = 16;
 const STOP_GRACE_MS = 1000;
 
