@@ -22,9 +22,10 @@ export { guestInit, guestStep, guestPrepareSleep, guestWoke, guestInFlight, gues
 export { ARENA_RECORD_HEADER, ARENA_WRAP, ARENA_BYTES, ARENA_FRAMES, ARENA_LOOPS, ARENA_LIMIT, ARENA_STREAMING,
   ARENA_SPAN_NS, ARENA_HEAD, ARENA_EOF, ARENA_TAIL } from "./arena";
 export { guestPaceFrom, PACE_PPS, PACE_MBPS, PACE_MULTIPLIER } from "./pace";
-export { deviceStep, devicePrepareSleep, deviceWoke } from "./device";
+export { deviceStep, devicePrepareSleep, devicePrepareSleepGather, deviceWoke } from "./device";
 export { translateStage, checkGuestRange } from "./translate";
-export { nicStage, slowdownSink } from "./nic";
+export { nicStage, nicStageGather, nicHeldForWire, slowdownSink } from "./nic";
+export { WIRE_FLAG_GATHER, GATHER_MAX } from "./gather";
 export { copyFirstPart, copiedAt, FALLBACK_COPY, COPY_HEADERS, COPY_L3_10, COPY_FIXED, COPY_FULL, COPY_NONE } from "./hdrcopy";
 export { POOL_BUF_MAGIC, PB_DATA_ADDR, PB_INDEX, PB_MAGIC, poolBuffer } from "./pool";
 export { WIRE_RECORD_HEADER, WIRE_WRAP, wireHead, wireTail, wireSetTail } from "./wire_sink";
@@ -57,3 +58,4 @@ export function initDatapath(pageSeed: u32): void {
   inflightReset();
 }
 export { PASS_LSO4, PASS_CSUM4, PASS_LSO6, PASS_CSUM6 } from "./passthrough";
+export { guestPoisonCompleted, GUEST_POISON_BYTE } from "./guest_poison";
