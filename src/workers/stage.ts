@@ -33,11 +33,18 @@ export interface StageTask {
   handover?: { takeLimit: number; serial: number };
   /** Device only: the native wire pump (--iface) drains the wire; kick it when it sleeps. */
   wirePump?: boolean;
+  /** Device only: --wire-gather kernel (assembly/gather.ts): the NIC stage that sends gather
+   *  lists and holds completions for the wire tail, and a sleep that refuses while it holds. */
+  wireGather?: boolean;
+  /** Guest only, test support: overwrite each buffer as soon as its completion is visible
+   *  (assembly/guest_poison.ts; VNIC_GUEST_POISON=1). */
+  poison?: boolean;
 }
 
 // Test support for whole-CLI runs: VNIC_STAGE_FAULT="<stage>:throw:<steps>" or
 // "<stage>:exit:<steps>" injects the fault above into that stage's task.
 function injectedFault(task: StageTask): StageTask {
+  if (task.stage === "guest" && process.env.VNIC_GUEST_POISON === "1") task = { ...task, poison: true };
   const m = /^(guest|device):(throw|exit):(\d+)$/.exec(process.env.VNIC_STAGE_FAULT ?? "");
   if (!m || m[1] !== task.stage) return task;
   return m[2] === "throw" ? { ...task, failAfterSteps: Number(m[3]) } : { ...task, exitAfterSteps: Number(m[3]) };
@@ -102,9 +109,10 @@ export default function runStage(task: StageTask): StageResult {
   const isGuest = task.stage === "guest";
   const bellIndex = c.constant(isGuest ? "STATE_GUEST_DOORBELL" : "STATE_DEVICE_DOORBELL") >> 2;
   const handover = isGuest ? undefined : task.handover && new HandoverHooks(c, task.handover.takeLimit, task.handover.serial);
-  const sampler = isGuest ? undefined : new DeviceTimeSampler(handover?.translate ?? x.translateStage, x.nicStage);
-  const step: (budget: number) => number = sampler ? (budget) => sampler.step(budget) : x.guestStep;
-  const prepareSleep: () => number = isGuest ? x.guestPrepareSleep : x.devicePrepareSleep;
+  const sampler = isGuest ? undefined : new DeviceTimeSampler(handover?.translate ?? x.translateStage, task.wireGather ? x.nicStageGather : x.nicStage);
+  const guestStep: (budget: number) => number = task.poison ? (budget) => (x.guestPoisonCompleted(), x.guestStep(budget)) : x.guestStep;
+  const step: (budget: number) => number = sampler ? (budget) => sampler.step(budget) : guestStep;
+  const prepareSleep: () => number = isGuest ? x.guestPrepareSleep : task.wireGather ? x.devicePrepareSleepGather : x.devicePrepareSleep;
   const woke: () => void = isGuest ? x.guestWoke : x.deviceWoke;
   // The device passes the time in for timer-based coalescing (count:N,usecs:U); the policy
   // itself never reads a clock (assembly/coalesce.ts).
