@@ -23,9 +23,10 @@ export { guestInit, guestStep, guestPrepareSleep, guestWoke, guestInFlight, gues
 export { ARENA_RECORD_HEADER, ARENA_WRAP, ARENA_BYTES, ARENA_FRAMES, ARENA_LOOPS, ARENA_LIMIT, ARENA_STREAMING,
   ARENA_SPAN_NS, ARENA_HEAD, ARENA_EOF, ARENA_TAIL } from "./guest/arena";
 export { guestPaceFrom, PACE_PPS, PACE_MBPS, PACE_MULTIPLIER } from "./guest/pace";
-export { deviceStep, devicePrepareSleep, deviceWoke } from "./device/device";
+export { deviceStep, devicePrepareSleep, devicePrepareSleepGather, deviceWoke } from "./device/device";
 export { translateStage, checkGuestRange } from "./backend/translate";
-export { nicStage } from "./nic/nic";
+export { nicStage, nicStageGather, nicHeldForWire } from "./nic/nic";
+export { WIRE_FLAG_GATHER, GATHER_MAX } from "./nic/gather";
 export { copyFirstPart, FALLBACK_COPY, COPY_HEADERS, COPY_L3_10, COPY_FIXED, COPY_FULL, COPY_NONE } from "./backend/header-copy";
 export { POOL_BUF_MAGIC, PB_DATA_ADDR, PB_INDEX, PB_MAGIC, poolBuffer } from "./backend/tx-buffers";
 export { WIRE_RECORD_HEADER, WIRE_WRAP, wireHead, wireTail, wireSetTail } from "./nic/wire-ring";

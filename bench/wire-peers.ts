@@ -1,6 +1,9 @@
 // vnic replay --iface beside tcpreplay on the same veth pair (a benchmark, not a test).
 //
-//   npm run build && node dist/bench/wire-peers.js [--trials 5] [--packets 1000000]
+//   npm run build && node dist/bench/wire-peers.js [--trials 5] [--packets 1000000] [--senders LIST] [--no-tso]
+//
+// --senders: which to run, comma-separated, of af_xdp, af_packet, gather (vnic --wire af_packet
+// --wire-gather kernel: the kernel gathers, issue #14), tcpreplay (default: af_xdp,af_packet,tcpreplay).
 //
 // Both tools send into one end of a veth pair between two namespaces made here; the figure is
 // packets per second *received on the peer*: the peer's rx_packets (read from
@@ -29,6 +32,19 @@ const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
+const HELP = `usage: node dist/bench/wire-peers.js [--trials N] [--packets N] [--senders LIST] [--no-tso]
+  vnic replay --iface beside tcpreplay on one veth pair (needs root): packets per second
+  received on the peer, medians of N interleaved trials, and sending CPU per packet.
+  --trials N      interleaved trials per sender and capture (default 5)
+  --packets N     packets per run, about (default 1000000)
+  --senders LIST  comma-separated, of af_xdp, af_packet, gather (AF_PACKET with
+                  --wire-gather kernel), tcpreplay (default af_xdp,af_packet,tcpreplay)
+  --no-tso        skip the host-side TSO capture at the end
+`;
+if (process.argv.includes("--help") || process.argv.includes("-h")) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
 const trials = arg("--trials", 5);
 const packetsPerRun = arg("--packets", 1_000_000);
 
@@ -38,19 +54,23 @@ interface Sender {
   argv(pair: VethPair, capture: string, loops: number, limit?: number): string[];
 }
 
-const vnicSender = (wire: string): Sender => ({
-  name: `vnic --wire ${wire}`,
-  argv: (p, c, loops, limit) => [process.execPath, vnic, "replay", c, "--iface", p.tx, "--wire", wire, "--loop", String(loops), ...(limit ? ["--limit", String(limit)] : [])],
+const vnicSender = (wire: string, extra: string[] = []): Sender => ({
+  name: `vnic --wire ${wire}${extra.length ? " " + extra.join(" ") : ""}`,
+  argv: (p, c, loops, limit) => [process.execPath, vnic, "replay", c, "--iface", p.tx, "--wire", wire, ...extra, "--loop", String(loops), ...(limit ? ["--limit", String(limit)] : [])],
 });
 
-const senders: Sender[] = [
-  vnicSender("af_xdp"),
-  vnicSender("af_packet"),
-  {
+const SENDERS: Record<string, Sender> = {
+  af_xdp: vnicSender("af_xdp"),
+  af_packet: vnicSender("af_packet"),
+  gather: vnicSender("af_packet", ["--wire-gather", "kernel"]),
+  tcpreplay: {
     name: "tcpreplay --topspeed -K",
     argv: (p, c, loops, limit) => ["tcpreplay", "--topspeed", "-K", "-i", p.tx, "--loop", String(loops), ...(limit ? ["-L", String(limit)] : []), c],
   },
-];
+};
+const senderKeys = (process.argv.includes("--senders") ? process.argv[process.argv.indexOf("--senders") + 1] : "af_xdp,af_packet,tcpreplay").split(",");
+for (const k of senderKeys) if (!SENDERS[k]) throw new Error(`wire-peers: unknown sender ${k} (${Object.keys(SENDERS).join(", ")})`);
+const senders: Sender[] = senderKeys.map((k) => SENDERS[k]);
 
 function framesIn(file: string): number {
   let n = 0;
@@ -178,10 +198,10 @@ async function main() {
     for (const r of rows) console.log(`| ${r.capture} | ${r.sender} | ${Math.round(r.ppsMedian).toLocaleString("en")} | ${r.ppsAll.join(", ")} | ${r.cpuNsPerPacket.toFixed(0)} |`);
     for (const capture of ["udp-64.pcap", "imix.pcap", "udp-1514.pcap"]) {
       const row = rows.filter((r) => r.capture === capture);
-      const t = row[row.length - 1];
-      console.log(`${capture}: ` + row.slice(0, -1).map((v) => `${v.sender} / tcpreplay = ${(v.ppsMedian / t.ppsMedian).toFixed(2)}x`).join(", "));
+      const t = row[row.length - 1]; // the last sender named is the reference
+      console.log(`${capture}: ` + row.slice(0, -1).map((v) => `${v.sender} / ${t.sender} = ${(v.ppsMedian / t.ppsMedian).toFixed(2)}x`).join(", "));
     }
-    console.log("\n" + (await tsoRow(pair, peer)));
+    if (!process.argv.includes("--no-tso")) console.log("\n" + (await tsoRow(pair, peer)));
     console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
   } finally {
     peer.stop();

@@ -15,15 +15,17 @@
 #define SPIN_TURNS 2000
 #define SLEEP_TIMEOUT_NS 2000000L
 #define BACKPRESSURE_WAIT_MS 1
-// The wire record's flags word (assembly/passthrough.ts): the frame is preceded by its
+// The wire record's flags word (assembly/nic/passthrough.ts): the frame is preceded by its
 // virtio_net_hdr. Refusals are marked above bit 8, so the flag survives.
 #define WIRE_FLAG_VNET_HDR 1u
 #define VNET_HDR_LEN 10
-// Kernel gather (issue #14, first piece): a record flagged WIRE_FLAG_GATHER holds no frame
-// bytes but a gather list, [u32 count][u32 0][count x (u32 offset, u32 length)], offsets into
-// the shared memory (the header buffer, then each SG entry): AF_PACKET gets one iovec per
-// piece and the kernel does the gather. The record's length is the list's (8 + 8 * count).
-// No producer emits it yet (the NIC stage still gathers: see README "kernel gather").
+// Kernel gather (issue #14): a record flagged WIRE_FLAG_GATHER holds no frame bytes but a
+// gather list, [u32 count][u32 0][count x (u32 offset, u32 length)], offsets into the shared
+// memory (the header buffer, then each SG entry): AF_PACKET gets one iovec per piece and the
+// kernel does the gather. The record's length is the list's (8 + 8 * count). The NIC stage
+// emits them under --wire-gather kernel (assembly/nic/gather.ts) and gives the pieces back only
+// once the wire tail has passed the record: our cursor store, after sendmmsg copied them
+// (or, with --out, the capture writer's tail behind it). AF_XDP refuses them (EINVAL).
 #define WIRE_FLAG_GATHER 2u
 #define GATHER_MAX 16
 

@@ -1,4 +1,4 @@
-// vnic's wire pump: a thread that drains the NIC model's wire ring (assembly/wire_sink.ts) out
+// vnic's wire pump: a thread that drains the NIC model's wire ring (assembly/nic/wire-ring.ts) out
 // of a Linux interface, through an AF_PACKET socket (here) or AF_XDP (pump_xdp.c, af_xdp.c).
 // N-API only (node_api.h from the node-api-headers package), no libpcap.
 // Over 400 lines because it holds three things that share one struct and are short each: the
@@ -37,7 +37,7 @@
 //
 // --offload passthrough|auto: the socket takes PACKET_VNET_HDR, so every message starts with a
 // struct virtio_net_hdr. A record the NIC flagged WIRE_FLAG_VNET_HDR carries its own (a large
-// send or checksum request passed through, assembly/passthrough.ts); any other frame gets a
+// send or checksum request passed through, assembly/nic/passthrough.ts); any other frame gets a
 // zeroed one as a separate iovec (no offload asked).
 
 #define _GNU_SOURCE
@@ -141,7 +141,7 @@ int count_refusal(pump *p, int err) {
   }
 }
 
-/** Marks a refused frame in its record's reserved word, so the --out copy (assembly/pcap_out.ts)
+/** Marks a refused frame in its record's reserved word, so the --out copy (assembly/host/pcap-out.ts)
  *  leaves it out: the copy is what was sent. */
 void mark_refused(uint8_t *rec, int err) {
   uint32_t flags;

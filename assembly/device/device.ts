@@ -5,7 +5,7 @@ import { RING_GUEST_TX, RING_PHYS_TX, STATE_DEVICE_SLEEPING } from "../shared/la
 import { ringAvailable } from "../shared/ring";
 import { countAdd, C_deviceSleeps } from "../shared/counters";
 import { translateStage } from "../backend/translate";
-import { nicStage } from "../nic/nic";
+import { nicHeldForWire, nicStage } from "../nic/nic";
 
 /** One turn of the device: translate a burst, then transmit a burst. Returns work done. */
 export function deviceStep(budget: u32): u32 {
@@ -26,4 +26,12 @@ export function devicePrepareSleep(): u32 {
 
 export function deviceWoke(): void {
   atomic.store<u32>(STATE_DEVICE_SLEEPING, 0);
+}
+
+/** devicePrepareSleep under --wire-gather kernel: while completions wait for the wire tail
+ *  (gather.ts), nothing would wake the device when the pump passes them (it cannot notify a
+ *  V8 waiter), so it does not sleep: the loop waits 50 µs and looks again. */
+export function devicePrepareSleepGather(): u32 {
+  if (nicHeldForWire() != 0) return 0;
+  return devicePrepareSleep();
 }

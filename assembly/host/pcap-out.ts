@@ -7,6 +7,7 @@ import { REGION_STAGING, STATE_WIRE, STATE_WIRE_CONSUMER, STATE_WIRE_PUMP, regio
 import { WIRE_RECORD_FLAGS, WIRE_RECORD_HEADER, WIRE_RECORD_ORIG_EXTRA, WIRE_WRAP } from "../nic/wire-ring";
 import { param, P_wireGate } from "../shared/params";
 import { VNET_HDR_LEN, WIRE_FLAG_VNET_HDR } from "../nic/passthrough";
+import { WIRE_FLAG_GATHER } from "../nic/gather";
 
 const PCAP_RECORD_HEADER: u32 = 16;
 
@@ -34,7 +35,7 @@ export function wireToPcap(nanosecond: u32): u32 {
       continue;
     }
     const flags = <u32>load<u16>(rec + WIRE_RECORD_FLAGS);
-    if ((flags & ~WIRE_FLAG_VNET_HDR) != 0) {
+    if ((flags & ~(WIRE_FLAG_VNET_HDR | WIRE_FLAG_GATHER)) != 0) {
       // The wire pump marked it: the kernel refused it (counted there by reason), so the copy
       // of what was sent leaves it out.
       tail += WIRE_RECORD_HEADER + ((len + 7) & ~7);
@@ -42,7 +43,10 @@ export function wireToPcap(nanosecond: u32): u32 {
     }
     // A pass-through record (passthrough.ts): the copy holds the frame, not its virtio_net_hdr.
     const skip: u32 = (flags & WIRE_FLAG_VNET_HDR) != 0 ? VNET_HDR_LEN : 0;
-    const frameLen = len - skip;
+    // A gather list (gather.ts): the frame is its pieces, read here before the wire tail moves
+    // past the record (the NIC gives them back only after that store, below).
+    const gathered = (flags & WIRE_FLAG_GATHER) != 0;
+    const frameLen = (gathered ? gatherListBytes(rec + WIRE_RECORD_HEADER) : len) - skip;
     if (out + PCAP_RECORD_HEADER + frameLen > room) break;
     const at = staging + out;
     store<u32>(at, load<u32>(rec + 8));
@@ -50,11 +54,35 @@ export function wireToPcap(nanosecond: u32): u32 {
     store<u32>(at + 4, nanosecond != 0 ? nsec : nsec / 1000);
     store<u32>(at + 8, frameLen);
     store<u32>(at + 12, frameLen + <u32>load<u16>(rec + WIRE_RECORD_ORIG_EXTRA)); // orig_len: what the snap length cut stays said
-    memory.copy(at + PCAP_RECORD_HEADER, rec + WIRE_RECORD_HEADER + skip, frameLen);
+    if (gathered) copyGatherList(at + PCAP_RECORD_HEADER, rec + WIRE_RECORD_HEADER, skip);
+    else memory.copy(at + PCAP_RECORD_HEADER, rec + WIRE_RECORD_HEADER + skip, frameLen);
     out += PCAP_RECORD_HEADER + frameLen;
     tail += WIRE_RECORD_HEADER + ((len + 7) & ~7);
     pcapFrames++;
   }
-  atomic.store<u32>(STATE_WIRE_CONSUMER, tail);
+  atomic.store<u32>(STATE_WIRE_CONSUMER, tail); // the commit point gather.ts waits for
   return out;
+}
+
+/** Bytes of the frame a gather list ([u32 count][u32 0][count × (offset, length)]) describes. */
+function gatherListBytes(list: u32): u32 {
+  const count = load<u32>(list);
+  let n: u32 = 0;
+  for (let k: u32 = 0; k < count; k++) n += load<u32>(list + 12 + 8 * k);
+  return n;
+}
+
+/** Copies the frame of a gather list to `dst`, leaving out its first `skip` bytes. */
+function copyGatherList(dst: u32, list: u32, skip: u32): void {
+  const count = load<u32>(list);
+  for (let k: u32 = 0; k < count; k++) {
+    let from = load<u32>(list + 8 + 8 * k);
+    let n = load<u32>(list + 12 + 8 * k);
+    const cut = skip < n ? skip : n;
+    from += cut;
+    n -= cut;
+    skip -= cut;
+    memory.copy(dst, from, n);
+    dst += n;
+  }
 }

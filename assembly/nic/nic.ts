@@ -26,6 +26,7 @@ import { inflightOn, nicClose, nicCommit, nicOpen, nicPendingSlot, setPhase, PH_
 import { copyBytes } from "../shared/copy-small";
 import { passesThrough, VNET_HDR_LEN, writeVnetHeader } from "./passthrough";
 import { C_passedCsum, C_passedLso } from "../shared/counters";
+import { gatherCountCopied, gatherHeldPhys, gatherHeldUsed, gatherHold, gatherRelease, NOT_GATHERED, transmitGather } from "./gather";
 
 let burstFrames: u64 = 0;
 let burstBytes: u64 = 0;
@@ -37,12 +38,34 @@ let skippingRefused: bool = false;
 
 /** Transmits up to `budget` physical descriptors; returns how many were consumed. */
 export function nicStage(budget: u32): u32 {
-  let n = ringAvailable(RING_PHYS_TX, budget);
+  return nicBurst(budget, false);
+}
+
+/** nicStage under --wire-gather kernel (P_wireGather; the device loop calls this one instead,
+ *  src/workers/stage.ts): frames sent as they are go out as gather lists, and the burst's
+ *  ring releases wait for the wire tail (gather.ts). */
+export function nicStageGather(budget: u32): u32 {
+  gatherRelease();
+  return nicBurst(budget, true);
+}
+
+/** Descriptors and completions held for the wire tail (gather.ts): the device must not sleep. */
+export function nicHeldForWire(): u32 {
+  return gatherHeldPhys() + gatherHeldUsed();
+}
+
+// Inlined into both exports with `kernel` a constant, so nicStage is the code it always was.
+// @ts-ignore: decorator
+@inline function nicBurst(budget: u32, kernel: bool): u32 {
+  // Under kernel gather the held descriptors and completions are ours still: skip past them.
+  const hp: u32 = kernel ? gatherHeldPhys() : 0;
+  const hu: u32 = kernel ? gatherHeldUsed() : 0;
+  let n = ringAvailable(RING_PHYS_TX, budget + hp) - hp;
   if (n == 0) return 0;
   // Reserve every completion slot the burst could need before transmitting anything.
-  n = ringReserve(RING_USED, n);
-  const pTail = ringTail(RING_PHYS_TX);
-  const uHead = ringHead(RING_USED);
+  n = ringReserve(RING_USED, n + hu) - hu;
+  const pTail = ringTail(RING_PHYS_TX) + hp;
+  const uHead = ringHead(RING_USED) + hu;
   nicOpen();
   let done: u32 = 0;
   let completions: u32 = 0;
@@ -59,7 +82,7 @@ export function nicStage(budget: u32): u32 {
     let status = load<u32>(pd + D.PD_STATUS);
     if (status == STATUS_OK) {
       status = passesThrough(pd) ? transmitPassedThrough(pd)
-        : isLargeSend(load<u8>(pd + D.PD_GSO_TYPE)) ? transmitLargeSend(pd) : transmit(pd);
+        : isLargeSend(load<u8>(pd + D.PD_GSO_TYPE)) ? transmitLargeSend(pd) : kernel ? transmitKernel(pd) : transmit(pd);
       if (status == STALL) break;
     }
     // A refused chunk refuses its whole guest descriptor: the chunks before it are on the wire
@@ -88,9 +111,14 @@ export function nicStage(budget: u32): u32 {
     nicCommit(pTail + done, uHead + completions, wirePendingHead());
   }
   wirePublish();
-  ringRelease(RING_PHYS_TX, done);
-  ringPublish(RING_USED, completions);
-  if (completions > 0) deliverCompletions(completions);
+  if (kernel) {
+    gatherHold(done, completions);
+    gatherRelease();
+  } else {
+    ringRelease(RING_PHYS_TX, done);
+    ringPublish(RING_USED, completions);
+    if (completions > 0) deliverCompletions(completions);
+  }
   nicClose();
   const slow = param(P_slowdownNs);
   if (slow != 0) slowdownSpin(<u64>slow * burstFrames);
@@ -137,9 +165,25 @@ function transmit(pd: u32): u32 {
   return STATUS_OK;
 }
 
+/** Kernel gather (gather.ts): a gather list, or the gathered copy when the frame is not for one. */
+function transmitKernel(pd: u32): u32 {
+  const status = transmitGather(pd);
+  if (status == STATUS_OK) {
+    burstFrames++;
+    burstBytes += load<u32>(pd + D.PD_TOTAL_LEN);
+    framesForCurrent++;
+    return STATUS_OK;
+  }
+  if (status != NOT_GATHERED) return status;
+  const copied = transmit(pd);
+  if (copied == STATUS_OK) gatherCountCopied();
+  return copied;
+}
+
 /** Pass-through (passthrough.ts): the frame as posted behind its virtio_net_hdr, for the kernel.
  *  A large send skips the MTU check (the kernel segments it); a checksum request keeps it. */
-function transmitPassedThrough(pd: u32): u32 {
+// @ts-ignore: decorator (inlined as it was when nicStage was its only caller)
+@inline function transmitPassedThrough(pd: u32): u32 {
   const len = load<u32>(pd + D.PD_TOTAL_LEN);
   const large = isLargeSend(load<u8>(pd + D.PD_GSO_TYPE));
   if (len < ETH_HEADER_LEN) return DROP_runt;
@@ -158,7 +202,8 @@ function transmitPassedThrough(pd: u32): u32 {
 
 /** Stage 2 of a large send (lso-segment.ts), with the frames it made counted (also when the wire
  *  filled part-way: those frames are on the wire, the rest follow on a later turn). */
-function transmitLargeSend(pd: u32): u32 {
+// @ts-ignore: decorator (as above)
+@inline function transmitLargeSend(pd: u32): u32 {
   setPhase(PH_STAGE2);
   const status = segmentChunk(pd);
   setPhase(PH_NIC);

@@ -24,7 +24,8 @@ export const PASS_LSO6: u32 = 4;
 export const PASS_CSUM6: u32 = 8;
 
 /** Does this descriptor's operation pass through (rather than being emulated)? */
-export function passesThrough(pd: u32): bool {
+// @ts-ignore: decorator (nic.ts calls it from nicStage and nicStageGather: inlined in both, as before)
+@inline export function passesThrough(pd: u32): bool {
   const pass = param(P_offloadPass);
   if (pass == 0) return false;
   const gso = load<u8>(pd + D.PD_GSO_TYPE);

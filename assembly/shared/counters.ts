@@ -51,6 +51,8 @@ export const C_usoSuperPackets: u32 = 84; // of C_superPackets: UDP segmentation
 export const C_tunnelSuperPackets: u32 = 85; // of C_superPackets: VXLAN/Geneve (inner TCP or UDP)
 export const C_passedLso: u32 = 100; // large sends passed through to the kernel (--offload)
 export const C_passedCsum: u32 = 101; // checksum requests passed through to the kernel (--offload)
+export const C_gatherLists: u32 = 102; // --wire-gather kernel: frames sent as gather lists (gather.ts)
+export const C_gatherCopied: u32 = 103; // --wire-gather kernel: frames still gathered by the NIC (not eligible)
 
 export const COUNTER_DROPS_BASE: u32 = 128; // drop counter of status s: COUNTER_DROPS_BASE + s
 

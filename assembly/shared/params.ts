@@ -26,6 +26,8 @@ export const P_nicTunnelLsoOff: u32 = 19; // 1: the NIC cannot segment tunnels (
 export const P_inflight: u32 = 27; // device: 1 keeps in-flight records so a new device can take over (inflight.ts)
 export const P_wireGate: u32 = 20; // 1: the capture writer reads only what the wire pump sent (--iface with --out)
 export const P_offloadPass: u32 = 21; // PASS_* bits (passthrough.ts): operations handed to the kernel as they are
+export const P_wireGather: u32 = 22; // 1: --wire-gather kernel, frames sent as they are go to the wire as gather lists (gather.ts)
+export const P_gatherReleaseEarly: u32 = 23; // test support only: 1 releases gather-sent completions without waiting for the wire tail
 export const P_sendTimestamps: u32 = 30; // 1: each wire record carries the time its burst left the NIC stage (--timestamps send)
 export const P_COUNT: u32 = 32;
 

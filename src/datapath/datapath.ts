@@ -110,7 +110,13 @@ export interface RunOptions {
   offload?: OffloadMode;
   /** With iface: --wire (auto: the fastest backend that works). */
   wire?: WireChoice;
+  /** --wire-gather kernel (assembly/nic/gather.ts): frames sent as they are leave as gather lists
+   *  into the shared memory, and their completions wait for the wire tail. Needs a wire
+   *  consumer (iface, pcapOut or sink); not with hand-over. */
+  wireGather?: WireGather;
 }
+
+export type WireGather = "nic" | "kernel";
 
 export interface RunResult {
   elapsedSeconds: number;
@@ -277,6 +283,14 @@ export class Datapath {
     };
     feed();
     this.core.setParam("wireDiscard", sink || opts.pcapOut || opts.iface ? 0 : 1);
+    const gather = opts.wireGather === "kernel";
+    if (gather && opts.handover) throw new Error("vnic: --wire-gather kernel cannot be combined with a device hand-over (assembly/nic/gather.ts)");
+    if (gather && !(sink || opts.pcapOut || opts.iface)) throw new Error("vnic: --wire-gather kernel needs a wire consumer (--iface)");
+    this.core.setParam("wireGather", gather ? 1 : 0);
+    // Test support: release gather-sent completions without waiting for the wire tail (what
+    // the poison tests show would break).
+    this.core.setParam("gatherReleaseEarly", process.env.VNIC_GATHER_RELEASE_EARLY === "1" ? 1 : 0);
+    if (gather) stageOptions.device = { ...stageOptions.device, wireGather: true };
     if (this.config.params.guestBufferBytes === undefined) this.core.setParam("guestBufferBytes", this.guestBufferBytes());
 
     const supervisor = opts.handover
@@ -285,7 +299,7 @@ export class Datapath {
     const poolThreads = supervisor ? 1 : 2; // supervised, the device runs on its own threads
     // Started before the stages, so a refused interface costs no threads. With --out too, the
     // capture writer follows the pump (gated), so the copy is what was sent.
-    const pump = opts.iface ? new IfacePump(this.core, opts.iface, !!opts.pcapOut, opts.offload, opts.wire) : undefined;
+    const pump = opts.iface ? new IfacePump(this.core, opts.iface, !!opts.pcapOut, opts.offload, opts.wire, opts.wireGather) : undefined;
     if (pump) stageOptions.device = { ...stageOptions.device, wirePump: true };
     const pool = new Piscina({
       filename: path.join(projectRoot(), "dist", "src", "workers", "stage.js"),

@@ -50,6 +50,21 @@ export class FrameDrainer extends Drainer {
     this.size = core.constant("wireBytes");
     this.wrap = core.constant("WIRE_WRAP");
     this.header = core.constant("WIRE_RECORD_HEADER");
+    this.gatherFlag = core.constant("WIRE_FLAG_GATHER");
+  }
+
+  private readonly gatherFlag: number;
+
+  /** The bytes of the gather list at `list` ([u32 count][u32 0][count × (offset, length)]). */
+  private gathered(list: number): Uint8Array {
+    const view = this.core.view;
+    const count = view.getUint32(list, true);
+    const pieces: Uint8Array[] = [];
+    for (let k = 0; k < count; k++) {
+      const from = view.getUint32(list + 8 + 8 * k, true);
+      pieces.push(this.core.u8.subarray(from, from + view.getUint32(list + 12 + 8 * k, true)));
+    }
+    return Buffer.concat(pieces);
   }
 
   drain(): number {
@@ -68,7 +83,10 @@ export class FrameDrainer extends Drainer {
         continue;
       }
       const at = this.base + pos + this.header;
-      this.sink(u8.subarray(at, at + len), view.getUint32(this.base + pos + 8, true), view.getUint32(this.base + pos + 12, true), len + view.getUint16(this.base + pos + 6, true)); // orig extra: wire-ring.ts WIRE_RECORD_ORIG_EXTRA
+      // A gather list (assembly/nic/gather.ts): the frame is its pieces, copied out here, before
+      // wireSetTail below lets the NIC give them back.
+      const data = (view.getUint16(this.base + pos + 4, true) & this.gatherFlag) !== 0 ? this.gathered(at) : u8.subarray(at, at + len);
+      this.sink(data, view.getUint32(this.base + pos + 8, true), view.getUint32(this.base + pos + 12, true), data.length + view.getUint16(this.base + pos + 6, true)); // orig extra: wire-ring.ts WIRE_RECORD_ORIG_EXTRA
       tail = (tail + this.header + ((len + 7) & ~7)) >>> 0;
       frames++;
     }

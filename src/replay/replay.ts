@@ -16,6 +16,7 @@ import type { PaceSpec } from "./pace-spec.js";
 import type { HandoverOptions } from "../handover/options.js";
 import type { OffloadMode } from "../wire/offload-mode.js";
 import type { WireChoice } from "../wire/iface-pump.js";
+import type { WireGather } from "../datapath/datapath.js";
 import { UsageError } from "../cli/cli-errors.js";
 
 export const DEFAULT_PRELOAD_LIMIT = 1 << 30;
@@ -52,6 +53,8 @@ export interface ReplayOptions {
   offload?: OffloadMode;
   /** With iface: --wire auto|af_xdp|af_packet. */
   wire?: WireChoice;
+  /** With iface: --wire-gather nic|kernel (src/datapath/datapath.ts, assembly/nic/gather.ts). */
+  wireGather?: WireGather;
 }
 
 /** Options that cannot work together with this capture (a usage error: exit 2). */
@@ -138,6 +141,7 @@ export async function replay(opts: ReplayOptions): Promise<ReplayOutcome> {
       iface: opts.iface,
       offload: opts.offload,
       wire: opts.wire,
+      wireGather: opts.wireGather,
       stages: opts.pace ? { guest: { pace: opts.pace } } : undefined,
       handover: opts.handover,
     });

@@ -33,6 +33,9 @@ export interface IfaceFacts {
   backpressureRetries: number;
   syscalls: number;
   pumpSleeps: number;
+  /** --wire-gather: who gathers a frame sent as it is (kernel: gather lists, AF_PACKET iovecs),
+   *  and how many frames went each way in kernel mode. */
+  gather: { mode: "nic" | "kernel"; lists: number; copied: number };
   /** The interface was lost during the run (the run then ended early)... */
   gone: boolean;
   /** ...how: "down", "removed", or the errno. */
@@ -65,7 +68,8 @@ export class IfacePump {
   private finished?: PumpStats;
   private readonly passed: string[];
 
-  constructor(private readonly core: Core, readonly name: string, gated: boolean, readonly offload: OffloadMode = "emulate", wire: WireChoice = "af_packet") {
+  constructor(private readonly core: Core, readonly name: string, gated: boolean, readonly offload: OffloadMode = "emulate", wire: WireChoice = "af_packet",
+    readonly gather: "nic" | "kernel" = "nic") {
     this.native = loadWireNative();
     core.setParam("wireGate", gated ? 1 : 0);
     let bits = 0;
@@ -88,8 +92,11 @@ export class IfacePump {
       afXdp: 0,
     };
     if (wire === "af_xdp" && offload !== "emulate") throw new IfaceError(`--offload ${offload} needs --wire af_packet (AF_XDP has no virtio_net_hdr to hand over)`);
-    // auto: AF_XDP first (the fastest that works), AF_PACKET when it does not (the reason is reported).
-    const tries: WireBackend[] = wire === "auto" ? (offload === "emulate" ? ["af_xdp", "af_packet"] : ["af_packet"]) : [wire];
+    if (wire === "af_xdp" && gather === "kernel") throw new IfaceError(GATHER_XDP_REFUSED);
+    // auto: AF_XDP first (the fastest that works), AF_PACKET when it does not (the reason is
+    // reported); --wire-gather kernel: AF_PACKET only (AF_XDP takes no gather list, said in the report).
+    const tries: WireBackend[] = wire === "auto" ? (offload === "emulate" && gather === "nic" ? ["af_xdp", "af_packet"] : ["af_packet"]) : [wire];
+    if (wire === "auto" && gather === "kernel") this.fallback = GATHER_XDP_FALLBACK;
     const memory = new Uint8Array(core.memory.buffer);
     let started: ReturnType<WireNative["start"]> | undefined;
     let backend: WireBackend = tries[0];
@@ -152,11 +159,17 @@ export class IfacePump {
       backpressureRetries: s.backpressure,
       syscalls: s.syscalls,
       pumpSleeps: s.sleeps,
+      gather: { mode: this.gather, lists: c("gatherLists"), copied: c("gatherCopied") },
       gone: s.ifaceGone !== 0,
       lost: lostReason(s.ifaceGone),
     };
   }
 }
+
+/** --wire af_xdp with --wire-gather kernel: refused (one line, exit 2). */
+export const GATHER_XDP_REFUSED = "--wire-gather kernel needs --wire af_packet or auto: AF_XDP takes no gather list (its multi-buffer descriptor chains are not built)";
+/** --wire auto with --wire-gather kernel: the report's reason for AF_PACKET. */
+export const GATHER_XDP_FALLBACK = "--wire-gather kernel: AF_XDP takes no gather list, so AF_PACKET";
 
 const ENXIO = 6;
 const ENETDOWN = 100;
@@ -193,7 +206,8 @@ export function ifaceTextLine(f: IfaceFacts): string {
   const o = f.offload.operations;
   const offload = f.offload.mode === "emulate" ? "" : `; --offload ${f.offload.mode}: ${f.offload.passedThrough.length ? f.offload.passedThrough.join(", ") + " to the kernel" : "nothing to pass through"}` +
     ` (passed ${o.passedLargeSends} large sends, ${o.passedChecksums} checksums; emulated ${o.emulatedSegments} segments, ${o.emulatedChecksums} checksums)`;
-  const backend = f.backend + (f.multiBuffer ? " multi-buffer" : "") + (f.fallback ? ` (AF_XDP unavailable: ${f.fallback})` : "");
+  const backend = f.backend + (f.multiBuffer ? " multi-buffer" : "") + (f.fallback ? ` (AF_XDP unavailable: ${f.fallback})` : "") +
+    (f.gather.mode === "kernel" ? `, kernel gather: ${f.gather.lists} gather lists, ${f.gather.copied} gathered by the NIC` : "");
   return `Interface ${f.name} (${backend}, MTU ${f.mtu}${offload}): ${f.sent} frames (${f.bytes} bytes) sent, refused ${ifaceRefused(f)}` +
     (reasons.length ? ` (${reasons.join(", ")})` : "") +
     `; ${f.backpressureRetries} backpressure retries, ${f.syscalls} ${f.backend === "af_xdp" ? "sendto kicks" : "sendmmsg calls"}` +

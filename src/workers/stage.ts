@@ -16,7 +16,7 @@ import type { PaceSpec } from "../replay/pace-spec.js";
 import { DeviceTimeSampler, DeviceTimeSplit } from "./device-time.js";
 import { HandoverHooks } from "../handover/hooks.js";
 import { pumpKicker } from "../wire/pump-kick.js";
-import { faultFromEnv, faultStep, strike, type StageFault } from "./stage-fault.js";
+import { faultFromEnv, faultStep, poisonCompleted, poisonFromEnv, strike, type StageFault } from "./stage-fault.js";
 
 export type StageName = "guest" | "device";
 
@@ -33,6 +33,12 @@ export interface StageTask {
   handover?: { takeLimit: number; serial: number };
   /** Device only: the native wire pump (--iface) drains the wire; kick it when it sleeps. */
   wirePump?: boolean;
+  /** Device only: --wire-gather kernel (assembly/nic/gather.ts): the NIC stage that sends gather
+   *  lists and holds completions for the wire tail, and a sleep that refuses while it holds. */
+  wireGather?: boolean;
+  /** Guest only, test support: overwrite each buffer as soon as its completion is visible
+   *  (src/workers/stage-fault.ts; VNIC_GUEST_POISON=1). */
+  poison?: boolean;
 }
 
 export interface StageResult {
@@ -95,9 +101,10 @@ export default function runStage(task: StageTask): StageResult {
   const isGuest = task.stage === "guest";
   const bellIndex = c.constant(isGuest ? "STATE_GUEST_DOORBELL" : "STATE_DEVICE_DOORBELL") >> 2;
   const handover = isGuest ? undefined : task.handover && new HandoverHooks(c, task.handover.takeLimit, task.handover.serial);
-  const sampler = isGuest ? undefined : new DeviceTimeSampler(handover?.translate ?? x.translateStage, x.nicStage);
-  const step: (budget: number) => number = sampler ? (budget) => sampler.step(budget) : x.guestStep;
-  const prepareSleep: () => number = isGuest ? x.guestPrepareSleep : x.devicePrepareSleep;
+  const sampler = isGuest ? undefined : new DeviceTimeSampler(handover?.translate ?? x.translateStage, task.wireGather ? x.nicStageGather : x.nicStage);
+  const guestStep: (budget: number) => number = (task.poison ?? poisonFromEnv(task.stage)) ? (budget) => (poisonCompleted(c), x.guestStep(budget)) : x.guestStep;
+  const step: (budget: number) => number = sampler ? (budget) => sampler.step(budget) : guestStep;
+  const prepareSleep: () => number = isGuest ? x.guestPrepareSleep : task.wireGather ? x.devicePrepareSleepGather : x.devicePrepareSleep;
   const woke: () => void = isGuest ? x.guestWoke : x.deviceWoke;
   // The device passes the time in for timer-based coalescing (count:N,usecs:U); the policy
   // itself never reads a clock (assembly/nic/coalesce.ts).
