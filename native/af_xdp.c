@@ -11,7 +11,8 @@
 // Bind: XDP_COPY (a veth, and most drivers without AF_XDP zero-copy support, take only copy
 // mode: xsk_generic_xmit builds an skb per frame), with XDP_USE_SG when the kernel has it
 // (6.6+): a frame longer than a chunk goes as a chain of descriptors, all but the last marked
-// XDP_PKT_CONTD. Completions come back in the order of submission (the completion slots are
+// XDP_PKT_CONTD; a gather list (the header buffer, then each SG entry in guest memory) goes the
+// same way, one descriptor per piece, so the kernel gathers. Completions come back in the order of submission (the completion slots are
 // reserved as skbs are built, xsk_cq_reserve_addr_locked), so counting them is enough.
 
 #define _GNU_SOURCE
@@ -43,6 +44,7 @@
 
 #define RING_SIZE 4096u  // descriptors in the TX and completion rings (powers of two)
 #define CHUNK 4096u      // UMEM chunk size: the longest one descriptor may be
+#define XSK_MAX_DESCS 17u  // descriptors in one frame's chain (xsk_build_skb: a linear part, then page frags up to MAX_SKB_FRAGS)
 
 typedef struct {
   _Atomic uint32_t *producer, *consumer;
@@ -122,24 +124,38 @@ xsk *xsk_open(uint8_t *mem, size_t mem_len, unsigned ifindex, int *err, char *wh
 }
 
 uint32_t xsk_max_frame(const xsk *x) {
-  return x->sg ? CHUNK * 17 : CHUNK;  // MAX_SKB_FRAGS + 1 buffers at most (xsk_build_skb)
+  return x->sg ? CHUNK * XSK_MAX_DESCS : CHUNK;
 }
 
-int xsk_submit(xsk *x, uint8_t *mem, uint8_t *const *frames, const uint32_t *lens, int n) {
+uint32_t xsk_descs_for(const xsk *x, const struct iovec *pieces, size_t n) {
+  uint32_t descs = 0;
+  for (size_t k = 0; k < n; k++) descs += (uint32_t)((pieces[k].iov_len + CHUNK - 1) / CHUNK);
+  if (descs == 0 || descs > (x->sg ? XSK_MAX_DESCS : 1u)) return 0;
+  return descs;
+}
+
+int xsk_submit(xsk *x, uint8_t *mem, struct iovec *const *iovs, const size_t *niovs, int n) {
   uint32_t free_slots = RING_SIZE - (x->tx_head - atomic_load(x->tx.consumer));
   struct xdp_desc *ring_desc = x->tx.desc;
   int taken = 0;
   for (; taken < n; taken++) {
-    uint32_t len = lens[taken];
-    uint32_t descs = (len + CHUNK - 1) / CHUNK;
-    if (descs == 0) descs = 1;
+    uint32_t descs = xsk_descs_for(x, iovs[taken], niovs[taken]);  // the caller refused 0 already
     if (descs > free_slots || x->frames_out_head - x->frames_out_tail >= RING_SIZE) break;
-    uint64_t addr = (uint64_t)(frames[taken] - mem);
-    for (uint32_t d = 0; d < descs; d++) {
-      struct xdp_desc *desc = &ring_desc[x->tx_head++ & (RING_SIZE - 1)];
-      desc->addr = addr + (uint64_t)d * CHUNK;
-      desc->len = d + 1 < descs ? CHUNK : len - d * CHUNK;
-      desc->options = d + 1 < descs ? XDP_PKT_CONTD : 0;
+    // One chain per frame: every descriptor but the frame's last is marked XDP_PKT_CONTD; a
+    // piece longer than a chunk is cut at chunk boundaries (a descriptor may not exceed one).
+    uint32_t left = descs;
+    for (size_t k = 0; k < niovs[taken]; k++) {
+      uint64_t addr = (uint64_t)((uint8_t *)iovs[taken][k].iov_base - mem);
+      uint64_t len = iovs[taken][k].iov_len;
+      while (len > 0) {
+        uint32_t piece = len < CHUNK ? (uint32_t)len : CHUNK;
+        struct xdp_desc *desc = &ring_desc[x->tx_head++ & (RING_SIZE - 1)];
+        desc->addr = addr;
+        desc->len = piece;
+        desc->options = --left > 0 ? XDP_PKT_CONTD : 0;
+        addr += piece;
+        len -= piece;
+      }
     }
     free_slots -= descs;
     x->descs_of[x->frames_out_head++ & (RING_SIZE - 1)] = (uint8_t)descs;

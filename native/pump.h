@@ -19,13 +19,14 @@
 // virtio_net_hdr. Refusals are marked above bit 8, so the flag survives.
 #define WIRE_FLAG_VNET_HDR 1u
 #define VNET_HDR_LEN 10
-// Kernel gather (issue #14): a record flagged WIRE_FLAG_GATHER holds no frame bytes but a
+// Kernel gather: a record flagged WIRE_FLAG_GATHER holds no frame bytes but a
 // gather list, [u32 count][u32 0][count x (u32 offset, u32 length)], offsets into the shared
-// memory (the header buffer, then each SG entry): AF_PACKET gets one iovec per piece and the
-// kernel does the gather. The record's length is the list's (8 + 8 * count). The NIC stage
+// memory (the header buffer, then each SG entry): AF_PACKET gets one iovec per piece, AF_XDP
+// one multi-buffer descriptor chain (pump_xdp.c), and the kernel does the gather. The record's length is the list's (8 + 8 * count). The NIC stage
 // emits them under --wire-gather kernel (assembly/nic/gather.ts) and gives the pieces back only
 // once the wire tail has passed the record: our cursor store, after sendmmsg copied them
-// (or, with --out, the capture writer's tail behind it). AF_XDP refuses them (EINVAL).
+// (or, with --out, the capture writer's tail behind it); on AF_XDP the cursor moves only once
+// the completion ring returned the chain.
 #define WIRE_FLAG_GATHER 2u
 #define GATHER_MAX 16
 

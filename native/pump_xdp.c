@@ -1,5 +1,5 @@
 // The pump's loop on the AF_XDP backend (af_xdp.c): frames are queued on the TX ring as
-// (offset, length) into the shared memory and their wire space is given back only when the
+// (offset, length) into the shared memory — a gather list as a chain of such descriptors — and their wire space is given back only when the
 // completion ring returns them. Refused frames (longer than the device takes) never reach the
 // ring; they wait in the same in-order queue as the sent ones, so the cursor still moves in
 // wire order. Sleep/wake and refusal accounting as in vnic_wire.c.
@@ -83,8 +83,16 @@ static void abandon(pump *p, pending_queue *pq, int err) {
   if (moved) atomic_store(p->cursor, cursor);
 }
 
-/** Queues the batch (refusing what the device cannot take); returns the wire position reached. */
-static uint32_t submit(pump *p, batch *b, uint32_t next, pending_queue *pq, uint8_t **frames, uint32_t *lens) {
+/** Whether message i of the batch fits one descriptor chain of the device. */
+static int sendable(const pump *p, const batch *b, int i) {
+  const struct msghdr *m = &b->msgs[i].msg_hdr;
+  return b->frame_len[i] <= p->max_frame && xsk_descs_for(p->xsk, m->msg_iov, m->msg_iovlen) > 0;
+}
+
+/** Queues the batch (refusing what the device cannot take); returns the wire position reached.
+ *  A frame goes as the pieces collect() found for it: its bytes in the wire record, or the
+ *  pieces of a gather list (the header buffer, then each SG entry), one descriptor chain each. */
+static uint32_t submit(pump *p, batch *b, uint32_t next, pending_queue *pq, struct iovec **iovs, size_t *niovs) {
   int i = 0;
   while (i < b->n && !queue_full(pq)) {
     int lost = atomic_load(&p->iface_gone);
@@ -95,7 +103,7 @@ static uint32_t submit(pump *p, batch *b, uint32_t next, pending_queue *pq, uint
       next = b->end[i++];
       continue;
     }
-    if (b->bad[i] || b->frame_len[i] > p->max_frame) {  // bad: a gather list (AF_PACKET only, pump.h)
+    if (b->bad[i] || !sendable(p, b, i)) {  // bad: a malformed gather list (pump.h)
       int err = b->bad[i] ? EINVAL : EMSGSIZE;
       count_refusal(p, err);
       mark_refused(b->rec[i], err);
@@ -105,14 +113,14 @@ static uint32_t submit(pump *p, batch *b, uint32_t next, pending_queue *pq, uint
     }
     // A run of sendable frames, handed over in one submit.
     int n = 0;
-    while (i + n < b->n && b->frame_len[i + n] <= p->max_frame && n < BATCH_MAX) {
-      frames[n] = b->rec[i + n] + WIRE_RECORD_HEADER;
-      lens[n] = b->frame_len[i + n];
+    while (i + n < b->n && !b->bad[i + n] && sendable(p, b, i + n) && n < BATCH_MAX) {
+      iovs[n] = b->msgs[i + n].msg_hdr.msg_iov;
+      niovs[n] = b->msgs[i + n].msg_hdr.msg_iovlen;
       n++;
     }
     if (pq->head - pq->tail + (uint32_t)n > RING_FRAMES) n = (int)(RING_FRAMES - (pq->head - pq->tail));
-    int taken = xsk_submit(p->xsk, p->mem, frames, lens, n);
-    for (int k = 0; k < taken; k++) push(pq, b->rec[i + k], b->end[i + k], lens[k], 0);
+    int taken = xsk_submit(p->xsk, p->mem, iovs, niovs, n);
+    for (int k = 0; k < taken; k++) push(pq, b->rec[i + k], b->end[i + k], b->frame_len[i + k], 0);
     if (taken > 0) next = b->end[i + taken - 1];
     i += taken;
     if (taken < n) break;  // TX ring full: the rest is collected again once completions free it
@@ -139,8 +147,8 @@ static int kick(pump *p, pending_queue *pq) {
 void pump_loop_xdp(pump *p, batch *b) {
   pending_queue *queue = calloc(1, sizeof *queue);
   if (!queue) return;
-  uint8_t *frames[BATCH_MAX];
-  uint32_t lens[BATCH_MAX];
+  struct iovec *iovs[BATCH_MAX];
+  size_t niovs[BATCH_MAX];
   uint32_t next = atomic_load(p->cursor);
   int idle = 0;
   long long last_progress = now_ns();
@@ -174,7 +182,7 @@ void pump_loop_xdp(pump *p, batch *b) {
       next = head;
       continue;
     }
-    uint32_t reached = submit(p, b, next, queue, frames, lens);
+    uint32_t reached = submit(p, b, next, queue, iovs, niovs);
     if (reached != next) last_progress = now_ns();
     next = reached;
     if (!atomic_load(&p->iface_gone)) kick(p, queue);

@@ -92,11 +92,12 @@ void collect(pump *p, uint32_t tail, uint32_t head, batch *b) {
       iov[niov].iov_base = (void *)NO_OFFLOAD_HDR;
       iov[niov++].iov_len = VNET_HDR_LEN;
     }
-    b->bad[b->n] = 0;
+    // AF_XDP sends no virtio_net_hdr (pass-through is AF_PACKET's): such a record is refused.
+    b->bad[b->n] = p->xsk && (flags & WIRE_FLAG_VNET_HDR);
     if (flags & WIRE_FLAG_GATHER) {
       uint32_t count, frame = 0;
       memcpy(&count, rec + WIRE_RECORD_HEADER, 4);
-      if (count == 0 || count > GATHER_MAX || len != 8 + 8 * count || p->xsk) b->bad[b->n] = 1;
+      if (count == 0 || count > GATHER_MAX || len != 8 + 8 * count) b->bad[b->n] = 1;  // AF_XDP: a descriptor chain (pump_xdp.c)
       for (uint32_t k = 0; k < count && !b->bad[b->n]; k++) {
         uint32_t piece[2];
         memcpy(piece, rec + WIRE_RECORD_HEADER + 8 + 8 * k, 8);

@@ -1,7 +1,7 @@
-// Kernel gather, first piece (issue #14): the native pump sends a WIRE_FLAG_GATHER record as one
-// iovec per piece pointing into the shared memory (native/pump.h). Through a veth pair between
+// Kernel gather: the native pump sends a WIRE_FLAG_GATHER record as one AF_PACKET iovec, or
+// one AF_XDP descriptor, per piece pointing into the shared memory (native/pump.h). Through a veth pair between
 // two namespaces, the peer must receive exactly the frames, in order, although each piece was
-// overwritten as soon as the pump's cursor had passed its record (AF_PACKET copied it at send).
+// overwritten as soon as the pump's cursor had passed its record (AF_PACKET copied it at send; AF_XDP had completed it).
 
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
@@ -34,7 +34,8 @@ describe.skipIf(!!unavailable)("native pump, kernel gather (AF_PACKET iovecs int
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("sends each gather list as its frame, in order, unaffected by reuse after the cursor passed", async () => {
+  // AF_PACKET: one iovec per piece; AF_XDP: one multi-buffer descriptor chain per list.
+  it.each(["af_packet", "af_xdp"])("%s sends each gather list as its frame, in order, unaffected by reuse after the cursor passed", async (backend) => {
     const frames: Buffer[] = [];
     for (let i = 0; i < 200; i++) {
       const len = 60 + ((i * 97) % 1455);
@@ -45,11 +46,11 @@ describe.skipIf(!!unavailable)("native pump, kernel gather (AF_PACKET iovecs int
       f.writeUInt32BE(i, 14);
       frames.push(f);
     }
-    const spec = path.join(dir, "frames.json");
+    const spec = path.join(dir, `frames-${backend}.json`);
     writeFileSync(spec, JSON.stringify(frames.map((f) => f.toString("hex"))));
-    const rx = path.join(dir, "rx.pcap");
+    const rx = path.join(dir, `rx-${backend}.pcap`);
     const cap = await PeerCapture.start(pair, rx);
-    const r = spawnSync("ip", ["netns", "exec", pair.txNs, process.execPath, path.join(root, "tests", "helpers", "gather-pump.cjs"), pair.tx, spec], { encoding: "utf8", cwd: root });
+    const r = spawnSync("ip", ["netns", "exec", pair.txNs, process.execPath, path.join(root, "tests", "helpers", "gather-pump.cjs"), pair.tx, spec, backend], { encoding: "utf8", cwd: root });
     expect(r.status, r.stderr).toBe(0);
     const stats = JSON.parse(r.stdout);
     const { droppedByKernel } = await cap.stop(() => countPcapRecords(rx), frames.length);

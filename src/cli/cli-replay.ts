@@ -17,7 +17,7 @@ import { compileCore } from "../core/core.js";
 import { checkOutputTarget } from "../util/output-file.js";
 import { translateTcpreplayOptions } from "./tcpreplay-options.js";
 import { printDecoded, readWarnings, somethingLost } from "../replay/replay-output.js";
-import { GATHER_XDP_REFUSED, ifaceLostLine, WIRE_CHOICES, WireChoice } from "../wire/iface-pump.js";
+import { ifaceLostLine, WIRE_CHOICES, WireChoice } from "../wire/iface-pump.js";
 import type { WireGather } from "../datapath/datapath.js";
 import { OFFLOAD_MODES, OffloadMode } from "../wire/offload-mode.js";
 import { EXIT_FAILED, EXIT_OK, UsageError } from "./cli-errors.js";
@@ -41,12 +41,12 @@ Options:
   --wire BACKEND     with --iface: auto (default: AF_XDP when it works, else AF_PACKET; the
                      report says which and why), af_xdp, af_packet
   --wire-gather WHO  with --iface: who gathers a frame sent as it is: nic (default: the NIC
-                     model copies its bytes onto the wire ring), kernel (AF_PACKET gets the
-                     header buffer and the guest's SG entries as iovecs, no copy; completions
-                     wait until the pump has sent the frame). Frames the NIC segments or
-                     checksums in guest memory are still gathered. AF_PACKET only: with
-                     --wire auto it uses AF_PACKET (said in the report), --wire af_xdp is
-                     refused; not with --handover-every or --chaos-device
+                     model copies its bytes onto the wire ring), kernel (the header buffer
+                     and the guest's SG entries go to the kernel as they lie: AF_PACKET
+                     iovecs, or an AF_XDP multi-buffer descriptor chain (Linux 6.6+); no
+                     copy; completions wait until the pump has sent the frame). Frames the
+                     NIC segments or checksums in guest memory are still gathered. Not with
+                     --handover-every or --chaos-device
   --offload MODE     with --iface: emulate (default: vnic segments and checksums, exactly as
                      Linux GSO), passthrough (large sends and checksum requests go to the
                      kernel as they are, with their virtio_net_hdr), auto (pass through what
@@ -238,7 +238,6 @@ export async function replayCommand(argv: string[]): Promise<number> {
   if (wireGather !== "nic" && wireGather !== "kernel") throw new UsageError(`--wire-gather takes nic, kernel, not "${values["wire-gather"]}"`);
   if (wireGather === "kernel") {
     if (!(values.iface ?? values.intf1)) throw new UsageError("--wire-gather kernel needs --iface: only a kernel can gather");
-    if (wire === "af_xdp") throw new UsageError(GATHER_XDP_REFUSED);
     if (values["handover-every"] !== undefined || values["chaos-device"] !== undefined) {
       throw new UsageError("--wire-gather kernel cannot be combined with --handover-every or --chaos-device: a new device would publish completions the pump has not passed yet");
     }

@@ -92,11 +92,10 @@ export class IfacePump {
       afXdp: 0,
     };
     if (wire === "af_xdp" && offload !== "emulate") throw new IfaceError(`--offload ${offload} needs --wire af_packet (AF_XDP has no virtio_net_hdr to hand over)`);
-    if (wire === "af_xdp" && gather === "kernel") throw new IfaceError(GATHER_XDP_REFUSED);
     // auto: AF_XDP first (the fastest that works), AF_PACKET when it does not (the reason is
-    // reported); --wire-gather kernel: AF_PACKET only (AF_XDP takes no gather list, said in the report).
-    const tries: WireBackend[] = wire === "auto" ? (offload === "emulate" && gather === "nic" ? ["af_xdp", "af_packet"] : ["af_packet"]) : [wire];
-    if (wire === "auto" && gather === "kernel") this.fallback = GATHER_XDP_FALLBACK;
+    // reported). --wire-gather kernel on AF_XDP needs multi-buffer TX (XDP_USE_SG): a gather
+    // list goes to the kernel as one descriptor chain (native/pump_xdp.c).
+    const tries: WireBackend[] = wire === "auto" ? (offload === "emulate" ? ["af_xdp", "af_packet"] : ["af_packet"]) : [wire];
     const memory = new Uint8Array(core.memory.buffer);
     let started: ReturnType<WireNative["start"]> | undefined;
     let backend: WireBackend = tries[0];
@@ -104,6 +103,13 @@ export class IfacePump {
       try {
         backend = b;
         started = this.native.start(memory, name, { ...layout, afXdp: b === "af_xdp" ? 1 : 0 });
+        if (b === "af_xdp" && gather === "kernel" && !started.multiBuffer) {
+          this.native.finish(started.handle); // nothing was published: the pump ends at once
+          started = undefined;
+          if (b === tries[tries.length - 1]) throw new IfaceError(GATHER_XDP_NO_SG(name));
+          this.fallback = GATHER_XDP_NO_SG(name);
+          continue;
+        }
         break;
       } catch (e) {
         const code = (e as { code?: string }).code ?? "";
@@ -166,10 +172,8 @@ export class IfacePump {
   }
 }
 
-/** --wire af_xdp with --wire-gather kernel: refused (one line, exit 2). */
-export const GATHER_XDP_REFUSED = "--wire-gather kernel needs --wire af_packet or auto: AF_XDP takes no gather list (its multi-buffer descriptor chains are not built)";
-/** --wire auto with --wire-gather kernel: the report's reason for AF_PACKET. */
-export const GATHER_XDP_FALLBACK = "--wire-gather kernel: AF_XDP takes no gather list, so AF_PACKET";
+/** --wire-gather kernel on an AF_XDP socket bound without multi-buffer (kernels before 6.6). */
+export const GATHER_XDP_NO_SG = (name: string) => `--wire af_xdp --wire-gather kernel on ${name}: this kernel binds AF_XDP without multi-buffer (XDP_USE_SG, Linux 6.6+), so it takes no gather list; use --wire af_packet`;
 
 const ENXIO = 6;
 const ENETDOWN = 100;

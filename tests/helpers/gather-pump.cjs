@@ -2,20 +2,21 @@
 // in the namespace it runs in: frames are scattered over a shared memory, each record lists
 // its pieces. Once the pump's cursor is past a record, its pieces are overwritten (a guest
 // reusing a completed buffer): the wire must still carry the original bytes.
-// argv: iface frames-json-file. Prints the pump's stats as JSON.
+// argv: iface frames-json-file [af_packet|af_xdp]. Prints the pump's stats as JSON.
 "use strict";
 const fs = require("node:fs");
 const native = require("vnic-wire");
-const [iface, file] = process.argv.slice(2);
+const [iface, file, backend = "af_packet"] = process.argv.slice(2);
 const frames = JSON.parse(fs.readFileSync(file, "utf8")).map((h) => Buffer.from(h, "hex"));
-const mem = new Uint8Array(new SharedArrayBuffer(4 << 20));
+// A shared WebAssembly.Memory, as in a run: page-aligned, so AF_XDP can register it as UMEM.
+const mem = new Uint8Array(new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true }).buffer);
 const dv = new DataView(mem.buffer);
 const i32 = new Int32Array(mem.buffer);
 const WIRE_BASE = 1 << 16, WIRE_BYTES = 1 << 16, HEAD = 0, CURSOR = 4, BELL = 12;
 let data = 1 << 20; // where pieces go
 const ends = [];
 let head = 0;
-const handle = native.start(mem, iface, { wireBase: WIRE_BASE, wireBytes: WIRE_BYTES, headAt: HEAD, cursorAt: CURSOR, sleepingAt: 8, bellAt: BELL, vnetHdr: 0, afXdp: 0 }).handle;
+const handle = native.start(mem, iface, { wireBase: WIRE_BASE, wireBytes: WIRE_BYTES, headAt: HEAD, cursorAt: CURSOR, sleepingAt: 8, bellAt: BELL, vnetHdr: 0, afXdp: backend === "af_xdp" ? 1 : 0 }).handle;
 const pieces = [];
 for (const f of frames) {
   // A 14-byte "header buffer", then SG entries of 7..300 bytes, each at its own place.
