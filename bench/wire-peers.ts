@@ -2,8 +2,8 @@
 //
 //   npm run build && node dist/bench/wire-peers.js [--trials 5] [--packets 1000000] [--senders LIST] [--no-tso]
 //
-// --senders: which to run, comma-separated, of af_xdp, af_packet, gather (vnic --wire af_packet
-// --wire-gather kernel: the kernel gathers, issue #14), tcpreplay (default: af_xdp,af_packet,tcpreplay).
+// --senders: which to run, comma-separated, of af_xdp, af_packet, gather and gather_xdp (vnic
+// --wire af_packet|af_xdp --wire-gather kernel: the kernel gathers), tcpreplay (default: af_xdp,af_packet,tcpreplay).
 //
 // Both tools send into one end of a veth pair between two namespaces made here; the figure is
 // packets per second *received on the peer*: the peer's rx_packets (read from
@@ -38,7 +38,8 @@ const HELP = `usage: node dist/bench/wire-peers.js [--trials N] [--packets N] [-
   --trials N      interleaved trials per sender and capture (default 5)
   --packets N     packets per run, about (default 1000000)
   --senders LIST  comma-separated, of af_xdp, af_packet, gather (AF_PACKET with
-                  --wire-gather kernel), tcpreplay (default af_xdp,af_packet,tcpreplay)
+                  --wire-gather kernel), gather_xdp (AF_XDP with --wire-gather kernel),
+                  tcpreplay (default af_xdp,af_packet,tcpreplay)
   --no-tso        skip the host-side TSO capture at the end
 `;
 if (process.argv.includes("--help") || process.argv.includes("-h")) {
@@ -63,6 +64,7 @@ const SENDERS: Record<string, Sender> = {
   af_xdp: vnicSender("af_xdp"),
   af_packet: vnicSender("af_packet"),
   gather: vnicSender("af_packet", ["--wire-gather", "kernel"]),
+  gather_xdp: vnicSender("af_xdp", ["--wire-gather", "kernel"]),
   tcpreplay: {
     name: "tcpreplay --topspeed -K",
     argv: (p, c, loops, limit) => ["tcpreplay", "--topspeed", "-K", "-i", p.tx, "--loop", String(loops), ...(limit ? ["-L", String(limit)] : []), c],
