@@ -47,13 +47,15 @@ import * as D from "../shared/descriptors";
 import { RING_PHYS_TX, RING_USED, STATE_WIRE_CONSUMER } from "../shared/layout";
 import { ringPublish, ringRelease } from "../shared/ring";
 import { deliverCompletions } from "./coalesce";
-import { param, P_gatherReleaseEarly, P_mtu } from "../shared/params";
+import { param, P_gatherReleaseEarly } from "../shared/params";
 import { countAdd, C_gatherCopied, C_gatherLists } from "../shared/counters";
 import { DROP_oversize, STATUS_OK } from "../shared/completion-status";
 import { wireCommit, wirePendingHead, wireReserve, wireSetOrigExtra, WIRE_RECORD_FLAGS, WIRE_RECORD_HEADER } from "./wire-ring";
 import { checksumAdd, fold } from "../packet/checksum";
 import { ethernetHeaderLen, ETH_HEADER_LEN, MAX_TAGS, VLAN_TAG_LEN } from "../packet/ethernet";
 import { UDP_CHECKSUM } from "../packet/udp";
+import { STALL } from "./lso-segment";
+import { longerThanAnyMtuFrame, packetOverMtu } from "./mtu";
 
 /** The wire record's flag for a gather list (native/pump.h WIRE_FLAG_GATHER). */
 export const WIRE_FLAG_GATHER: u32 = 2;
@@ -61,7 +63,6 @@ export const WIRE_FLAG_GATHER: u32 = 2;
 export const GATHER_MAX: u32 = 16;
 /** transmitGather: this frame is not for a gather list; gather it as before. */
 export const NOT_GATHERED: u32 = 0xfffffffe;
-const STALL: u32 = 0xffffffff; // segment.ts STALL
 
 /**
  * Sends the frame of physical descriptor `pd` as a gather list. Returns STATUS_OK, a drop
@@ -86,8 +87,7 @@ export function transmitGather(pd: u32): u32 {
   const start = <u32>load<u16>(pd + D.PD_CSUM_START);
   const offset = <u32>load<u16>(pd + D.PD_CSUM_OFFSET);
   if (csum && start + offset + 2 > copied) return NOT_GATHERED;
-  if (len > param(P_mtu) + tagged) return DROP_oversize;
-  if (len - (l2 != 0 ? l2 : ETH_HEADER_LEN) > param(P_mtu)) return DROP_oversize;
+  if (longerThanAnyMtuFrame(len) || packetOverMtu(len, l2)) return DROP_oversize;
   const at = wireReserve(8 + 8 * pieces);
   if (at == 0) return STALL;
   store<u16>(at - WIRE_RECORD_HEADER + WIRE_RECORD_FLAGS, <u16>WIRE_FLAG_GATHER);

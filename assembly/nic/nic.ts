@@ -12,20 +12,20 @@
 import { NIC_SLOWDOWN_CHAIN, RING_PHYS_TX, RING_USED } from "../shared/layout";
 import { ringAvailable, ringHead, ringPublish, ringRelease, ringReserve, ringSlot, ringTail } from "../shared/ring";
 import * as D from "../shared/descriptors";
-import { countAdd, countDrop, C_csumCompleted, C_deviceCompleted, C_devicePackets, C_wireBytes, C_wireFrames } from "../shared/counters";
+import { countAdd, countDrop, C_csumCompleted, C_deviceCompleted, C_devicePackets, C_passedCsum, C_passedLso, C_wireBytes, C_wireFrames } from "../shared/counters";
 import { DROP_badCsumRequest, DROP_oversize, DROP_runt, STATUS_OK } from "../shared/completion-status";
 import { isLargeSend } from "../backend/gso-check";
 import { segmentChunk, segmentBytes, segmentsMade, segmentLoadState, segmentSaveState, STALL } from "./lso-segment";
 import { checksumAdd, fold } from "../packet/checksum";
-import { param, P_mtu, P_slowdownNs } from "../shared/params";
-import { ethernetHeaderLen, ETH_HEADER_LEN, MAX_TAGS, VLAN_TAG_LEN } from "../packet/ethernet";
+import { param, P_slowdownNs } from "../shared/params";
+import { ethernetHeaderLen, ETH_HEADER_LEN } from "../packet/ethernet";
 import { UDP_CHECKSUM } from "../packet/udp";
 import { wireAbort, wireBegin, wireCommit, wirePendingHead, wirePublish, wireReserve, wireSetOrigExtra } from "./wire-ring";
 import { deliverCompletions } from "./coalesce";
 import { inflightOn, nicClose, nicCommit, nicOpen, nicPendingSlot, setPhase, PH_NIC, PH_STAGE2 } from "../device/inflight";
 import { copyBytes } from "../shared/copy-small";
+import { longerThanAnyMtuFrame, packetOverMtu } from "./mtu";
 import { passesThrough, VNET_HDR_LEN, writeVnetHeader } from "./passthrough";
-import { C_passedCsum, C_passedLso } from "../shared/counters";
 import { gatherCountCopied, gatherHeldPhys, gatherHeldUsed, gatherHold, gatherRelease, NOT_GATHERED, transmitGather } from "./gather";
 
 let burstFrames: u64 = 0;
@@ -141,12 +141,12 @@ function transmit(pd: u32): u32 {
   if (len < ETH_HEADER_LEN) return DROP_runt;
   // Whatever its tags, a frame this long carries more than an MTU: refused before it takes
   // wire room (so no record is ever longer than MTU + the longest tagged Ethernet header).
-  if (len > param(P_mtu) + ETH_HEADER_LEN + MAX_TAGS * VLAN_TAG_LEN) return DROP_oversize;
+  if (longerThanAnyMtuFrame(len)) return DROP_oversize;
   const at = wireReserve(len);
   if (at == 0) return STALL;
   gather(at, pd);
   const l2 = ethernetHeaderLen(at, len);
-  if (len - (l2 != 0 ? l2 : ETH_HEADER_LEN) > param(P_mtu)) {
+  if (packetOverMtu(len, l2)) {
     wireAbort();
     return DROP_oversize;
   }
@@ -187,7 +187,7 @@ function transmitKernel(pd: u32): u32 {
   const len = load<u32>(pd + D.PD_TOTAL_LEN);
   const large = isLargeSend(load<u8>(pd + D.PD_GSO_TYPE));
   if (len < ETH_HEADER_LEN) return DROP_runt;
-  if (!large && len > param(P_mtu) + ETH_HEADER_LEN + MAX_TAGS * VLAN_TAG_LEN) return DROP_oversize;
+  if (!large && longerThanAnyMtuFrame(len)) return DROP_oversize;
   const at = wireReserve(VNET_HDR_LEN + len);
   if (at == 0) return STALL;
   writeVnetHeader(at, pd);

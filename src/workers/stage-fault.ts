@@ -54,15 +54,16 @@ export function poisonCompleted(core: Core): number {
   const used = core.constant("RING_USED");
   const guestTx = core.constant("RING_GUEST_TX");
   const page = core.constant("PAGE_SIZE");
+  const [ueCookie, gdCookie, gdGpa, gdLen] = (["UE_COOKIE", "GD_COOKIE", "GD_GPA", "GD_LEN"] as const).map((k) => core.constant(k));
   const view = core.view;
   const n = x.ringAvailable(used, 0xffffffff) >>> 0;
   const tail = x.ringTail(used) >>> 0;
   for (let i = 0; i < n; i++) {
-    const cookie = view.getUint32((x.ringSlot(used, tail + i) >>> 0) + core.constant("UE_COOKIE"), true);
+    const cookie = view.getUint32((x.ringSlot(used, tail + i) >>> 0) + ueCookie, true);
     const gd = x.ringSlot(guestTx, cookie) >>> 0;
-    if (view.getUint32(gd + core.constant("GD_COOKIE"), true) !== cookie) continue;
-    let gpa = view.getUint32(gd + core.constant("GD_GPA"), true);
-    let len = view.getUint32(gd + core.constant("GD_LEN"), true);
+    if (view.getUint32(gd + gdCookie, true) !== cookie) continue;
+    let gpa = view.getUint32(gd + gdGpa, true);
+    let len = view.getUint32(gd + gdLen, true);
     while (len > 0) {
       const k = Math.min(len, page - (gpa & (page - 1)));
       const at = x.machineAddress(gpa) >>> 0;
