@@ -42,6 +42,11 @@
 #define XDP_PKT_CONTD (1 << 0)
 #endif
 
+#ifndef XDP_MAX_TX_SKB_BUDGET
+#define XDP_MAX_TX_SKB_BUDGET 9  // Linux 6.17+: frames one sendto may transmit in copy mode
+#endif
+#define TX_BUDGET 256u  // the pump's BATCH_MAX (pump.h): one kick sends a whole batch
+
 #define RING_SIZE 4096u  // descriptors in the TX and completion rings (powers of two)
 #define CHUNK 4096u      // UMEM chunk size: the longest one descriptor may be
 #define XSK_MAX_DESCS 17u  // descriptors in one frame's chain (xsk_build_skb: a linear part, then page frags up to MAX_SKB_FRAGS)
@@ -104,6 +109,11 @@ xsk *xsk_open(uint8_t *mem, size_t mem_len, unsigned ifindex, int *err, char *wh
   if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_FILL_RING, &fill, sizeof fill) < 0) return fail(x, errno, err, why, n, "XDP_UMEM_FILL_RING");
   if (setsockopt(x->fd, SOL_XDP, XDP_UMEM_COMPLETION_RING, &size, sizeof size) < 0) return fail(x, errno, err, why, n, "XDP_UMEM_COMPLETION_RING");
   if (setsockopt(x->fd, SOL_XDP, XDP_TX_RING, &size, sizeof size) < 0) return fail(x, errno, err, why, n, "XDP_TX_RING");
+  // Copy mode transmits at most 32 frames per sendto by default (xsk_generic_xmit's budget);
+  // a larger one makes one kick per batch and spares the EAGAIN returns. Older kernels say ENOPROTOOPT:
+  // the default stands.
+  unsigned budget = TX_BUDGET;
+  if (budget > 32) setsockopt(x->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof budget);
   struct xdp_mmap_offsets off;
   socklen_t optlen = sizeof off;
   if (getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen) < 0) return fail(x, errno, err, why, n, "XDP_MMAP_OFFSETS");

@@ -8,7 +8,10 @@
 #include <sys/socket.h>
 #include "af_xdp.h"
 
-#define BATCH_MAX 64
+// Frames per sendmmsg, or per AF_XDP kick (with a TX budget to match, af_xdp.c): 256 took
+// 3 % more frames per second than 64 on a veth at 64 bytes (README: Sending to an interface).
+#define BATCH_MAX 256
+#define PUMP_NICE (-5)
 #define RING_FRAMES 4096u  // AF_XDP: frames in flight at most (the TX ring's size)
 #define WIRE_RECORD_HEADER 16u
 #define WIRE_WRAP 0xffffffffu
@@ -48,6 +51,7 @@ typedef struct {
   pthread_t thread;
   int thread_started;
   _Atomic int finishing;       // host: the producer is done; drain what is published, then exit
+  _Atomic int nice;            // the pump thread's nice value (raise_priority)
   _Atomic int iface_gone;      // 0, or the errno that lost the interface (ENETDOWN, ENXIO, ...)
   pump_stats st;
   napi_ref memory_ref;

@@ -33,6 +33,8 @@ export interface IfaceFacts {
   backpressureRetries: number;
   syscalls: number;
   pumpSleeps: number;
+  /** The pump thread's nice value (native/vnic_wire.c raise_priority: -5 with CAP_SYS_NICE). */
+  pumpNice: number;
   /** --wire-gather: who gathers a frame sent as it is (kernel: gather lists, AF_PACKET iovecs),
    *  and how many frames went each way in kernel mode. */
   gather: { mode: "nic" | "kernel"; lists: number; copied: number };
@@ -165,6 +167,7 @@ export class IfacePump {
       backpressureRetries: s.backpressure,
       syscalls: s.syscalls,
       pumpSleeps: s.sleeps,
+      pumpNice: s.nice,
       gather: { mode: this.gather, lists: c("gatherLists"), copied: c("gatherCopied") },
       gone: s.ifaceGone !== 0,
       lost: lostReason(s.ifaceGone),
@@ -214,6 +217,6 @@ export function ifaceTextLine(f: IfaceFacts): string {
     (f.gather.mode === "kernel" ? `, kernel gather: ${f.gather.lists} gather lists, ${f.gather.copied} gathered by the NIC` : "");
   return `Interface ${f.name} (${backend}, MTU ${f.mtu}${offload}): ${f.sent} frames (${f.bytes} bytes) sent, refused ${ifaceRefused(f)}` +
     (reasons.length ? ` (${reasons.join(", ")})` : "") +
-    `; ${f.backpressureRetries} backpressure retries, ${f.syscalls} ${f.backend === "af_xdp" ? "sendto kicks" : "sendmmsg calls"}` +
+    `; ${f.backpressureRetries} backpressure retries, ${f.syscalls} ${f.backend === "af_xdp" ? "sendto kicks" : "sendmmsg calls"}, pump nice ${f.pumpNice}` +
     (f.gone ? `; the interface was lost during the run (${f.lost})` : "");
 }

@@ -28,6 +28,8 @@ export interface PumpStats {
   backpressure: number;
   syscalls: number;
   sleeps: number;
+  /** The pump thread's nice value: -5 when it could raise its priority (CAP_SYS_NICE), else its own. */
+  nice: number;
   ifaceGone: number;
 }
 
