@@ -113,7 +113,7 @@ xsk *xsk_open(uint8_t *mem, size_t mem_len, unsigned ifindex, int *err, char *wh
   // a larger one makes one kick per batch and spares the EAGAIN returns. Older kernels say ENOPROTOOPT:
   // the default stands.
   unsigned budget = TX_BUDGET;
-  if (budget > 32) setsockopt(x->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof budget);
+  setsockopt(x->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof budget);
   struct xdp_mmap_offsets off;
   socklen_t optlen = sizeof off;
   if (getsockopt(x->fd, SOL_XDP, XDP_MMAP_OFFSETS, &off, &optlen) < 0) return fail(x, errno, err, why, n, "XDP_MMAP_OFFSETS");

@@ -221,8 +221,7 @@ void sleep_on_bell(pump *p, uint32_t tail) {
 // starve the machine.
 static void raise_priority(pump *p) {
   pid_t tid = gettid();
-  errno = 0;
-  int now = getpriority(PRIO_PROCESS, (id_t)tid);
+  int now = getpriority(PRIO_PROCESS, (id_t)tid);  // never fails for our own thread
   if (now > PUMP_NICE && setpriority(PRIO_PROCESS, (id_t)tid, PUMP_NICE) == 0) now = PUMP_NICE;
   atomic_store(&p->nice, now);
 }
