@@ -9,6 +9,9 @@ import { join } from "node:path";
 import pcapParser from "pcap-parser";
 import { readCaptureFile, readPcapStream, openCaptureStream } from "../src/capture/index.js";
 import { generateCapture, GEN_DEFAULTS } from "../src/capture/generate.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 type Reader = { name: string; read: (file: string) => Promise<number> };
 

@@ -3,6 +3,9 @@
 //   npm run build && node dist/bench/coalesce-e2e.js [frames] [reps] [policies...]
 import { Datapath } from "../src/datapath/datapath.js";
 import { applyCoalesce, parseCoalesce } from "../src/replay/coalesce-options.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const frames = Number(process.argv[2] ?? 2_000_000);
 const reps = Number(process.argv[3] ?? 3);

@@ -3,6 +3,9 @@
 // every completion at once while CIF < threshold.
 //   npm run build && node dist/bench/coalesce-property.js [runs] [seed]
 import { checkSchedules } from "../testkit/coalesce-property.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const runs = Number(process.argv[2] ?? 1_000_000);
 const seed = Number(process.argv[3] ?? 20260522);

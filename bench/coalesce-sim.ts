@@ -2,6 +2,9 @@
 // real wasm policy (build/vnic.wasm). Deterministic (seeded): same table on every run.
 //   npm run build && node dist/bench/coalesce-sim.js
 import { formatTables, runSimulation } from "../src/sim/index.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const t0 = performance.now();
 process.stdout.write(formatTables(runSimulation()));

@@ -19,6 +19,9 @@ import { projectRoot } from "../src/core/core.js";
 import { parseCoalesce } from "../src/replay/coalesce-options.js";
 import { deviceTime } from "../src/report/report.js";
 import { writeFileSync } from "node:fs";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const { values } = parseArgs({ options: { trials: { type: "string" }, frames: { type: "string" }, json: { type: "string" } } });
 const trials = Number(values.trials ?? 5);

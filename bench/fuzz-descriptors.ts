@@ -10,6 +10,9 @@
 
 import { parseArgs } from "node:util";
 import { DeviceRig, fuzzDevice } from "../testkit/fuzz-device.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const { values } = parseArgs({
   options: {

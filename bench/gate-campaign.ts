@@ -16,6 +16,9 @@ import { parseArgs } from "node:util";
 import { projectRoot } from "../src/core/core.js";
 import { median } from "../src/perf/bench-stats.js";
 import { machineInfo, gitInfo } from "../src/util/testbed.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const { values } = parseArgs({
   options: {

@@ -24,6 +24,9 @@ import { ConstantName, Core, ParamName, createCore, projectRoot } from "../src/c
 import { DEFAULT_PARAMS } from "../src/datapath/datapath.js";
 import { readCaptureFile } from "../src/capture/index.js";
 import { defaultMss, offloadFrame, parseFrame, parseTunnel } from "../src/reference/index.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const { values } = parseArgs({
   options: {

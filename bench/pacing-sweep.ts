@@ -12,6 +12,9 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { projectRoot } from "../src/core/core.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const arg = (name: string, dflt: number) => {
   const i = process.argv.indexOf(name);

@@ -38,6 +38,9 @@ import { parseCoalesce } from "../src/replay/coalesce-options.js";
 import { deviceTime } from "../src/report/report.js";
 import { median } from "../src/perf/bench-stats.js";
 import { IMIX } from "../src/capture/imix.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const { values } = parseArgs({
   options: {

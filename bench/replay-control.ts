@@ -12,6 +12,9 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { replay } from "../src/replay/replay.js";
 import { projectRoot } from "../src/core/core.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const quick = process.argv.includes("--quick");
 const root = projectRoot();

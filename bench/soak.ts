@@ -14,6 +14,9 @@ import { PcapWriter } from "../src/capture/index.js";
 import { replay } from "../src/replay/replay.js";
 import { checkBooks } from "../src/report/report.js";
 import { totalDrops } from "../src/core/counters.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 const { values } = parseArgs({
   options: {

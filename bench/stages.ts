@@ -28,6 +28,9 @@ import { tcpSuperPacket, udpFrame, TSO_185K_PAYLOAD, TSO_64K_PAYLOAD } from "../
 import { median } from "../src/perf/bench-stats.js";
 import { gitInfo, machineInfo } from "../src/util/testbed.js";
 import * as ref from "../src/reference/index.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
+
+helpIfAsked(import.meta.url);
 
 // ---------------------------------------------------------------- setup
 
