@@ -18,9 +18,9 @@ import { loadavg } from "node:os";
 import path from "node:path";
 import { projectRoot } from "../src/core/core.js";
 import { bootstrapMedian, median } from "../src/perf/bench-stats.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
 
-const USAGE = "usage: node dist/bench/handover-rate.js [--pairs 11] [--every 100000] [--loop 1000] [--capture captures/udp-64.pcap] [--json FILE]";
-if (process.argv.includes("--help") || process.argv.includes("-h")) { console.log(USAGE); process.exit(0); }
+helpIfAsked(import.meta.url);
 const { values: opt } = parseArgs({
   options: {
     pairs: { type: "string", default: "11" },

@@ -1,9 +1,13 @@
 // vnic replay --iface beside tcpreplay on the same veth pair (a benchmark, not a test).
 //
-//   npm run build && node dist/bench/wire-peers.js [--trials 5] [--packets 1000000] [--senders LIST] [--no-tso]
+//   npm run build && sudo node dist/bench/wire-peers.js [--trials N] [--packets N] [--senders LIST] [--no-tso]
 //
-// --senders: which to run, comma-separated, of af_xdp, af_packet, gather and gather_xdp (vnic
-// --wire af_packet|af_xdp --wire-gather kernel: the kernel gathers), tcpreplay (default: af_xdp,af_packet,tcpreplay).
+//   --trials N      interleaved trials per sender and capture (default 5)
+//   --packets N     packets per run, about (default 1000000)
+//   --senders LIST  which to run, comma-separated, of af_xdp, af_packet, gather (AF_PACKET with
+//                   --wire-gather kernel: the kernel gathers), gather_xdp (AF_XDP with
+//                   --wire-gather kernel), tcpreplay (default af_xdp,af_packet,tcpreplay)
+//   --no-tso        skip the host-side TSO capture at the end
 //
 // Both tools send into one end of a veth pair between two namespaces made here; the figure is
 // packets per second *received on the peer*: the peer's rx_packets (read from
@@ -24,6 +28,7 @@ import path from "node:path";
 import { projectRoot } from "../src/core/core.js";
 import { createVethPair, inNs, removeVethPair, VethPair, vethUnavailable } from "../src/wire/veth-pair.js";
 import { readCaptureFile } from "../src/capture/index.js";
+import { helpIfAsked } from "../src/perf/bench-help.js";
 
 const SAMPLE_MS = 5;
 const root = projectRoot();
@@ -32,20 +37,7 @@ const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : def;
 };
-const HELP = `usage: node dist/bench/wire-peers.js [--trials N] [--packets N] [--senders LIST] [--no-tso]
-  vnic replay --iface beside tcpreplay on one veth pair (needs root): packets per second
-  received on the peer, medians of N interleaved trials, and sending CPU per packet.
-  --trials N      interleaved trials per sender and capture (default 5)
-  --packets N     packets per run, about (default 1000000)
-  --senders LIST  comma-separated, of af_xdp, af_packet, gather (AF_PACKET with
-                  --wire-gather kernel), gather_xdp (AF_XDP with --wire-gather kernel),
-                  tcpreplay (default af_xdp,af_packet,tcpreplay)
-  --no-tso        skip the host-side TSO capture at the end
-`;
-if (process.argv.includes("--help") || process.argv.includes("-h")) {
-  process.stdout.write(HELP);
-  process.exit(0);
-}
+helpIfAsked(import.meta.url);
 const trials = arg("--trials", 5);
 const packetsPerRun = arg("--packets", 1_000_000);
 

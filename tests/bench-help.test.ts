@@ -1,6 +1,6 @@
 // Every benchmark answers --help with its usage and exits 0 before it measures anything
-// (src/perf/bench-help.ts prints the file's header comment; wire-peers and handover-rate have
-// their own text). ring-producer.ts is a worker of stages.ts, not a command.
+// (src/perf/bench-help.ts prints the file's header comment). ring-producer.ts is a worker of
+// stages.ts, not a command.
 
 import { describe, expect, it } from "vitest";
 import { spawnSync } from "node:child_process";
