@@ -6,7 +6,8 @@
 // "host" has a vhost-user port in rxonly mode (it copies every frame out of the guest's
 // memory into its own mbufs, then frees them). They meet on a vhost-user socket; memory is
 // 2 MiB huge pages. The figure is the host's received packets per second (testpmd's Rx-pps,
-// printed every second), the median of the samples after the first two (start-up).
+// printed every second), the median of the samples after the first two (start-up). A run lasts
+// until it has --seconds of those steady samples (at most 20 s more, for a slow start-up).
 //
 // vnic: `replay` of the bundled capture of the same frames, in its default configuration and
 // in the one closest to testpmd's work (--guest-resident: the guest posts the same buffers
@@ -57,6 +58,7 @@ const SIZES = (values.sizes ?? "64,imix,1514").split(",");
 const root = projectRoot();
 const HUGEPAGES = 256;
 const HUGE_DIR = "/dev/hugepages";
+const START_UP_LIMIT_S = 20;
 
 // ---- the peer ----
 
@@ -143,6 +145,19 @@ function testpmd(args: string[], log: string[]): ChildProcess {
 
 let runSerial = 0;
 
+const rxPpsSamples = (log: string[]) => [...log.join("").matchAll(/Rx-pps:\s+(\d+)/g)].map((m) => Number(m[1])).filter((x) => x > 0);
+
+/** Waits until the host has printed SECONDS samples after the first two (start-up), or the
+ *  guest exits, or SECONDS + START_UP_LIMIT_S have passed. testpmd's start-up (huge pages,
+ *  the vhost-user handshake) took 1 s on one machine and 4 s on another, so a fixed run time
+ *  left the slow one with no steady samples at all. */
+async function untilSteady(hostLog: string[], guest: ChildProcess): Promise<void> {
+  const deadline = performance.now() + (SECONDS + START_UP_LIMIT_S) * 1000;
+  let gone = false;
+  exited(guest).then(() => (gone = true));
+  while (!gone && performance.now() < deadline && rxPpsSamples(hostLog).length < SECONDS + 2) await sleep(200);
+}
+
 /** One DPDK sample: frames of `size` bytes for SECONDS; the host's median Rx-pps. */
 async function dpdkSample(size: number): Promise<number> {
   const pmd = dpdkPmdDir()!;
@@ -163,7 +178,7 @@ async function dpdkSample(size: number): Promise<number> {
     if (!existsSync(sock)) throw new Error(`testpmd (vhost) made no socket: ${hostLog.join("").slice(-400)}`);
     guest = testpmd([...common, "--main-lcore", "1", "--single-file-segments", "--file-prefix", guestPrefix,
       "--vdev", `virtio_user0,path=${sock},queues=1`, "--", "--forward-mode=txonly", `--txpkts=${size}`, ...pmdArgs], guestLog);
-    await Promise.race([sleep(SECONDS * 1000), exited(guest)]);
+    await untilSteady(hostLog, guest);
   } finally {
     if (guest) await stop(guest);
     await stop(host);
@@ -172,7 +187,7 @@ async function dpdkSample(size: number): Promise<number> {
     rmSync(dir, { recursive: true, force: true });
   }
   // testpmd prints each port's block every period; the host has one port.
-  const pps = [...hostLog.join("").matchAll(/Rx-pps:\s+(\d+)/g)].map((m) => Number(m[1])).filter((x) => x > 0);
+  const pps = rxPpsSamples(hostLog);
   const steady = pps.slice(2);
   if (process.env.VNP_PEERS_DEBUG) process.stderr.write(`dpdk ${size}: Rx-pps ${pps.join(" ")}\n${hostLog.join("").slice(-1500)}\n`);
   if (steady.length === 0) throw new Error(`dpdk ${size}-byte: no steady Rx-pps samples (${pps.length} in all): ${guestLog.join("").slice(-400)}`);
