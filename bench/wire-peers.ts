@@ -1,12 +1,13 @@
 // vnic replay --iface beside tcpreplay on the same veth pair (a benchmark, not a test).
 //
-//   npm run build && sudo node dist/bench/wire-peers.js [--trials N] [--packets N] [--senders LIST] [--no-tso]
+//   npm run build && sudo node dist/bench/wire-peers.js [--trials N] [--packets N] [--senders LIST] [--captures LIST] [--no-tso]
 //
 //   --trials N      interleaved trials per sender and capture (default 5)
 //   --packets N     packets per run, about (default 1000000)
 //   --senders LIST  which to run, comma-separated, of af_xdp, af_packet, gather (AF_PACKET with
 //                   --wire-gather kernel: the kernel gathers), gather_xdp (AF_XDP with
 //                   --wire-gather kernel), tcpreplay (default af_xdp,af_packet,tcpreplay)
+//   --captures LIST which bundled captures, comma-separated (default udp-64.pcap,imix.pcap,udp-1514.pcap)
 //   --no-tso        skip the host-side TSO capture at the end
 //
 // Both tools send into one end of a veth pair between two namespaces made here; the figure is
@@ -17,6 +18,9 @@
 // Sending-side CPU per packet: user + system time of the sender's process tree (bash `times`),
 // minus the same tool's cost for a one-packet run (process start-up, loading the capture).
 // Runs are interleaved (vnic, tcpreplay, vnic, ...) and each figure is the median of the trials.
+// The ratio to the reference (the last sender named) is given twice: median over median, and the
+// median of the per-trial ratios (trial t of a sender over trial t of the reference, run moments
+// apart) with its 95 % bootstrap interval, which says how far the noise of the run reaches.
 // The machine is shared: the load average is printed beside the figures.
 //
 // Last: a host-side TSO capture (frames up to 64 KiB): tcpreplay's result beside vnic's.
@@ -29,6 +33,7 @@ import { projectRoot } from "../src/core/core.js";
 import { createVethPair, inNs, removeVethPair, VethPair, vethUnavailable } from "../src/wire/veth-pair.js";
 import { readCaptureFile } from "../src/capture/index.js";
 import { helpIfAsked } from "../src/perf/bench-help.js";
+import { bootstrapMedian } from "../src/perf/bench-stats.js";
 
 const SAMPLE_MS = 5;
 const root = projectRoot();
@@ -62,9 +67,16 @@ const SENDERS: Record<string, Sender> = {
     argv: (p, c, loops, limit) => ["tcpreplay", "--topspeed", "-K", "-i", p.tx, "--loop", String(loops), ...(limit ? ["-L", String(limit)] : []), c],
   },
 };
+const listArg = (name: string, def: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : def).split(",");
+const captures = listArg("--captures", "udp-64.pcap,imix.pcap,udp-1514.pcap");
 const senderKeys = (process.argv.includes("--senders") ? process.argv[process.argv.indexOf("--senders") + 1] : "af_xdp,af_packet,tcpreplay").split(",");
-for (const k of senderKeys) if (!SENDERS[k]) throw new Error(`wire-peers: unknown sender ${k} (${Object.keys(SENDERS).join(", ")})`);
+const refuse = (why: string): never => {
+  console.error(`wire-peers: ${why}`);
+  process.exit(2);
+};
+for (const k of senderKeys) if (!SENDERS[k]) refuse(`unknown sender ${k} (${Object.keys(SENDERS).join(", ")})`);
 const senders: Sender[] = senderKeys.map((k) => SENDERS[k]);
+for (const c of captures) if (!existsSync(path.join(root, "captures", c))) refuse(`no capture captures/${c} (the bundled ones: vnic gen --bundled captures)`);
 
 function framesIn(file: string): number {
   let n = 0;
@@ -157,6 +169,12 @@ async function sizeRow(pair: VethPair, peer: ReturnType<typeof parkInPeer>, capt
   });
 }
 
+/** "1.80x (paired 1.79x [1.77–1.82])": median over median, then the per-trial ratios' median and interval. */
+function ratioText(sender: number[], reference: number[]): string {
+  const paired = bootstrapMedian(sender.map((x, i) => x / reference[i]));
+  return `${(median(sender) / median(reference)).toFixed(3)}x (paired ${paired.estimate.toFixed(3)}x [95 %: ${paired.lo.toFixed(3)}–${paired.hi.toFixed(3)}])`;
+}
+
 /** The host-side TSO capture: tcpreplay's result beside vnic's, with the kernel's segments as the reference. */
 async function tsoRow(pair: VethPair, peer: ReturnType<typeof parkInPeer>) {
   const gso = path.join(root, "..", "shared", "captures", "linux-gso");
@@ -186,14 +204,14 @@ async function main() {
   try {
     console.log(`wire-peers: ${trials} interleaved trials, ~${packetsPerRun} packets per run; load average before: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
     const rows = [];
-    for (const capture of ["udp-64.pcap", "imix.pcap", "udp-1514.pcap"]) rows.push(...(await sizeRow(pair, peer, capture)));
+    for (const capture of captures) rows.push(...(await sizeRow(pair, peer, capture)));
     console.log("\n| capture | sender | pps received on the peer (median) | all trials | sending CPU ns/packet |");
     console.log("|---|---|---:|---|---:|");
     for (const r of rows) console.log(`| ${r.capture} | ${r.sender} | ${Math.round(r.ppsMedian).toLocaleString("en")} | ${r.ppsAll.join(", ")} | ${r.cpuNsPerPacket.toFixed(0)} |`);
-    for (const capture of ["udp-64.pcap", "imix.pcap", "udp-1514.pcap"]) {
+    for (const capture of captures) {
       const row = rows.filter((r) => r.capture === capture);
       const t = row[row.length - 1]; // the last sender named is the reference
-      console.log(`${capture}: ` + row.slice(0, -1).map((v) => `${v.sender} / ${t.sender} = ${(v.ppsMedian / t.ppsMedian).toFixed(2)}x`).join(", "));
+      for (const v of row.slice(0, -1)) console.log(`${capture}: ${v.sender} / ${t.sender} = ${ratioText(v.ppsAll, t.ppsAll)}`);
     }
     if (!process.argv.includes("--no-tso")) console.log("\n" + (await tsoRow(pair, peer)));
     console.log(`\nload average after: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
