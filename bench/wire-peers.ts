@@ -6,7 +6,8 @@
 //   --packets N     packets per run, about (default 1000000)
 //   --senders LIST  which to run, comma-separated, of af_xdp, af_packet, gather (AF_PACKET with
 //                   --wire-gather kernel: the kernel gathers), gather_xdp (AF_XDP with
-//                   --wire-gather kernel), tcpreplay (default af_xdp,af_packet,tcpreplay)
+//                   --wire-gather kernel), af_xdp_full and af_xdp_none (AF_XDP with --copy full or
+//                   none: the partial copy's baselines), tcpreplay (default af_xdp,af_packet,tcpreplay)
 //   --captures LIST which bundled captures, comma-separated (default udp-64.pcap,imix.pcap,udp-1514.pcap)
 //   --no-tso        skip the host-side TSO capture at the end
 //
@@ -17,6 +18,7 @@
 // already completed, and neither tool is credited for frames the peer never got.
 // Sending-side CPU per packet: user + system time of the sender's process tree (bash `times`),
 // minus the same tool's cost for a one-packet run (process start-up, loading the capture).
+// For vnic also its backend's time per packet (the report's "Device time per packet", median).
 // Runs are interleaved (vnic, tcpreplay, vnic, ...) and each figure is the median of the trials.
 // The ratio to the reference (the last sender named) is given twice: median over median, and the
 // median of the per-trial ratios (trial t of a sender over trial t of the reference, run moments
@@ -62,6 +64,10 @@ const SENDERS: Record<string, Sender> = {
   af_packet: vnicSender("af_packet"),
   gather: vnicSender("af_packet", ["--wire-gather", "kernel"]),
   gather_xdp: vnicSender("af_xdp", ["--wire-gather", "kernel"]),
+  // The partial copy's baselines on a real wire (issue 17): the same backend, every byte
+  // copied, or none (headers read from guest memory by the NIC model).
+  af_xdp_full: vnicSender("af_xdp", ["--copy", "full"]),
+  af_xdp_none: vnicSender("af_xdp", ["--copy", "none"]),
   tcpreplay: {
     name: "tcpreplay --topspeed -K",
     argv: (p, c, loops, limit) => ["tcpreplay", "--topspeed", "-K", "-i", p.tx, "--loop", String(loops), ...(limit ? ["-L", String(limit)] : []), c],
@@ -144,7 +150,7 @@ async function sizeRow(pair: VethPair, peer: ReturnType<typeof parkInPeer>, capt
   const file = path.join(root, "captures", capture);
   const frames = framesIn(file);
   const loops = Math.max(1, Math.round(packetsPerRun / frames));
-  const figures = senders.map(() => ({ pps: [] as number[], cpu: [] as number[], startupCpu: 0, received: [] as number[] }));
+  const figures = senders.map(() => ({ pps: [] as number[], cpu: [] as number[], startupCpu: 0, received: [] as number[], backendNs: [] as number[] }));
   for (const [i, s] of senders.entries()) figures[i].startupCpu = (await measure(pair, peer, s.argv(pair, file, 1, 1))).cpuSeconds;
   for (let t = 0; t < trials; t++) {
     for (const [i, s] of senders.entries()) {
@@ -152,6 +158,8 @@ async function sizeRow(pair: VethPair, peer: ReturnType<typeof parkInPeer>, capt
       figures[i].pps.push(r.pps);
       figures[i].received.push(r.received);
       figures[i].cpu.push(r.cpuSeconds);
+      const backend = r.output.match(/^Device time per packet: backend ([\d.]+) ns/m);
+      if (backend) figures[i].backendNs.push(Number(backend[1]));
     }
   }
   const sent = frames * loops;
@@ -165,6 +173,7 @@ async function sizeRow(pair: VethPair, peer: ReturnType<typeof parkInPeer>, capt
       ppsMedian: median(f.pps),
       ppsAll: f.pps.map((p) => Math.round(p)),
       cpuNsPerPacket: ((median(f.cpu) - f.startupCpu) / sent) * 1e9,
+      backendNs: f.backendNs.length ? median(f.backendNs) : Number.NaN,
     };
   });
 }
@@ -205,9 +214,12 @@ async function main() {
     console.log(`wire-peers: ${trials} interleaved trials, ~${packetsPerRun} packets per run; load average before: ${loadavg().map((l) => l.toFixed(2)).join(" ")}`);
     const rows = [];
     for (const capture of captures) rows.push(...(await sizeRow(pair, peer, capture)));
-    console.log("\n| capture | sender | pps received on the peer (median) | all trials | sending CPU ns/packet |");
-    console.log("|---|---|---:|---|---:|");
-    for (const r of rows) console.log(`| ${r.capture} | ${r.sender} | ${Math.round(r.ppsMedian).toLocaleString("en")} | ${r.ppsAll.join(", ")} | ${r.cpuNsPerPacket.toFixed(0)} |`);
+    console.log("\n| capture | sender | pps received on the peer (median) | all trials | sending CPU ns/packet | vnic backend ns/packet |");
+    console.log("|---|---|---:|---|---:|---:|");
+    for (const r of rows) {
+      const backend = Number.isNaN(r.backendNs) ? "" : r.backendNs.toFixed(1);
+      console.log(`| ${r.capture} | ${r.sender} | ${Math.round(r.ppsMedian).toLocaleString("en")} | ${r.ppsAll.join(", ")} | ${r.cpuNsPerPacket.toFixed(0)} | ${backend} |`);
+    }
     for (const capture of captures) {
       const row = rows.filter((r) => r.capture === capture);
       const t = row[row.length - 1]; // the last sender named is the reference
