@@ -75,7 +75,7 @@ const SENDERS: Record<string, Sender> = {
 };
 const listArg = (name: string, def: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : def).split(",");
 const captures = listArg("--captures", "udp-64.pcap,imix.pcap,udp-1514.pcap");
-const senderKeys = (process.argv.includes("--senders") ? process.argv[process.argv.indexOf("--senders") + 1] : "af_xdp,af_packet,tcpreplay").split(",");
+const senderKeys = listArg("--senders", "af_xdp,af_packet,tcpreplay");
 const refuse = (why: string): never => {
   console.error(`wire-peers: ${why}`);
   process.exit(2);
@@ -178,7 +178,7 @@ async function sizeRow(pair: VethPair, peer: ReturnType<typeof parkInPeer>, capt
   });
 }
 
-/** "1.80x (paired 1.79x [1.77–1.82])": median over median, then the per-trial ratios' median and interval. */
+/** "1.800x (paired 1.790x [95 %: 1.770–1.820])": median over median, then the per-trial ratios' median and interval. */
 function ratioText(sender: number[], reference: number[]): string {
   const paired = bootstrapMedian(sender.map((x, i) => x / reference[i]));
   return `${(median(sender) / median(reference)).toFixed(3)}x (paired ${paired.estimate.toFixed(3)}x [95 %: ${paired.lo.toFixed(3)}–${paired.hi.toFixed(3)}])`;
