@@ -45,7 +45,6 @@
 #ifndef XDP_MAX_TX_SKB_BUDGET
 #define XDP_MAX_TX_SKB_BUDGET 9  // Linux 6.17+: frames one sendto may transmit in copy mode
 #endif
-#define TX_BUDGET 256u  // the pump's BATCH_MAX (pump.h): one kick sends a whole batch
 
 #define RING_SIZE 4096u  // descriptors in the TX and completion rings (powers of two)
 #define CHUNK 4096u      // UMEM chunk size: the longest one descriptor may be
@@ -112,7 +111,7 @@ xsk *xsk_open(uint8_t *mem, size_t mem_len, unsigned ifindex, int *err, char *wh
   // Copy mode transmits at most 32 frames per sendto by default (xsk_generic_xmit's budget);
   // a larger one makes one kick per batch and spares the EAGAIN returns. Older kernels say ENOPROTOOPT:
   // the default stands.
-  unsigned budget = TX_BUDGET;
+  unsigned budget = XSK_TX_BUDGET;
   setsockopt(x->fd, SOL_XDP, XDP_MAX_TX_SKB_BUDGET, &budget, sizeof budget);
   struct xdp_mmap_offsets off;
   socklen_t optlen = sizeof off;

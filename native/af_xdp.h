@@ -5,6 +5,10 @@
 
 typedef struct xsk xsk;
 
+/** Frames one kick may transmit in copy mode (XDP_MAX_TX_SKB_BUDGET, set by xsk_open): the
+ *  pump's batch (pump.h BATCH_MAX is this), so one kick sends a whole batch. */
+#define XSK_TX_BUDGET 256
+
 /** Registers `mem` as the UMEM and binds a TX socket to `ifindex`; NULL with *err and `why` on failure. */
 xsk *xsk_open(uint8_t *mem, size_t mem_len, unsigned ifindex, int *err, char *why, size_t n);
 /** Longest frame one submit can carry (one chunk, or a chain with XDP_USE_SG). */
