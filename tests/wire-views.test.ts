@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import fc from "fast-check";
 import { testCore, u32 } from "./helpers/core.js";
 import { MACS, concat, ethertype, hex, ipv4, ipv6, payload, tcp, udp, vlanTag } from "../testkit/frames.js";
 
@@ -90,3 +91,46 @@ describe("header views over literal bytes (assembly/packet)", () => {
     expect(parse(concat(MACS, ethertype(0x0800), badVersion, tcp())).status).toBe(MALFORMED);
   });
 });
+
+// parseHeaders takes a short cut for untagged IPv4 (no options) carrying UDP or TCP. The same
+// bytes behind one 802.1Q tag take the general walk, so the two must agree, shifted by the tag,
+// on every frame — including the ones the short cut must leave to the walk (options, fragments,
+// other protocols, bad lengths, too few bytes available).
+describe("parseHeaders' untagged-IPv4 short cut agrees with the general walk", () => {
+  const RUNS = Math.max(1, Math.round(3000 * Number(process.env.VNIC_PROPERTY_RUNS ?? 1)));
+  const verIhl = fc.oneof(fc.constantFrom(0x45, 0x46, 0x4f, 0x44, 0x40, 0x55, 0x65), fc.integer({ min: 0, max: 255 }));
+  const proto = fc.oneof(fc.constantFrom(6, 17, 1, 0, 41), fc.integer({ min: 0, max: 255 }));
+  const fragHi = fc.oneof(fc.constantFrom(0x00, 0x40, 0x20, 0x01, 0x1f, 0xe0), fc.integer({ min: 0, max: 255 }));
+  const fragLo = fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 255 }));
+  const doff = fc.oneof(fc.constantFrom(0x50, 0x80, 0xf0, 0x40, 0x00), fc.integer({ min: 0, max: 255 }));
+  const ethType = fc.oneof(fc.constant(0x0800), fc.constantFrom(0x86dd, 0x0806, 0x0008));
+  const frame = fc.record({ verIhl, proto, fragHi, fragLo, doff, ethType, rest: fc.uint8Array({ minLength: 20, maxLength: 140 }) });
+
+  it("on random IPv4-shaped headers, at every length available", () => {
+    fc.assert(
+      fc.property(frame, fc.nat(), ({ verIhl, proto, fragHi, fragLo, doff, ethType, rest }, cut) => {
+        const ip = new Uint8Array(20);
+        ip[0] = verIhl; ip[6] = fragHi; ip[7] = fragLo; ip[9] = proto;
+        const l4 = rest.slice();
+        l4[12] = doff;
+        const untagged = concat(MACS, ethertype(ethType), ip, l4);
+        const tagged = concat(MACS, vlanTag(0x8100, 7), ethertype(ethType), ip, l4);
+        const avail = cut % (untagged.length + 1);
+        const a = parse(untagged, avail);
+        const b = parse(tagged, avail + 4);
+        const shift = (v: number) => (v === 0 ? 0 : v - 4);
+        expect({ status: a.status, ip: a.ip, proto: a.proto, l2: a.l2, l4: a.l4, total: a.total }).toEqual({
+          status: b.status, ip: b.ip, proto: b.proto, l2: b.l2 === 0 ? 0 : b.l2 - 4, l4: shift(b.l4), total: shift(b.total),
+        });
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it("takes the short cut's answer for the common frames", () => {
+    expect(parse(concat(MACS, ethertype(0x0800), ipv4(17, 8), udp(0)))).toEqual({ status: OK, l2: 14, ip: 4, l4: 34, proto: 17, total: 42 });
+    expect(parse(concat(MACS, ethertype(0x0800), ipv4(6, 32), tcp(3), payload(1)))).toEqual({ status: OK, l2: 14, ip: 4, l4: 34, proto: 6, total: 66 });
+    expect(parse(concat(MACS, ethertype(0x0800), ipv4(6, 20), tcp()), 53).status).toBe(TRUNCATED);
+  });
+});
+
