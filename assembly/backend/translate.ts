@@ -21,6 +21,7 @@ import { buildSgList, sgTableFor } from "./sg-list";
 import { tallyTranslationAvoided, tallyFlush, tallyFrame, tallyReset } from "./burst-tally";
 import { curGpa, curGsoType, curLen, readDescriptor, writeCommonFields, writeRefusal } from "./descriptor-snapshot";
 import { isLargeSend } from "./gso-check";
+import { touchHeaderLines } from "./header-touch";
 import { translateLargeSend } from "./lso-split";
 import { setPhase, translateClose, translateCommit, translateOpen, PH_STAGE1, PH_TRANSLATE } from "../device/inflight";
 
@@ -34,6 +35,7 @@ export function translateStage(budget: u32): u32 {
   const pHead = ringHead(RING_PHYS_TX);
   translateOpen();
   tallyReset();
+  touchHeaderLines(gTail, avail < free ? avail : free);
   let taken: u32 = 0;
   let used: u32 = 0;
   while (taken < avail && used < free) {
