@@ -147,7 +147,7 @@ describe("translation queue (assembly/backend/translate.ts)", () => {
     };
     const fits = tagged(1500 + 22, 6);
     const over = tagged(1500 + 23, 7);
-    const huge = frame(72 * 4096 - 4096, 8); // far past the MTU and past the wire's 256 KiB window
+    const huge = frame(72 * 4096 - 4096, 8); // far past the MTU and past any discard window (256 KiB at most)
     writeGuest(core, 0, fits);
     writeGuest(core, 8192, over);
     writeGuest(core, 16384, huge);
@@ -157,6 +157,32 @@ describe("translation queue (assembly/backend/translate.ts)", () => {
     expect(takeCompletions(core).map((c) => statusName(core, c.status))).toEqual(["ok", "oversize", "oversize"]);
     expect(Number(core.counter("wireFrames"))).toBe(1);
     expect(Number(core.counter("wireBytes"))).toBe(1522);
+  });
+
+  it("in discard mode writes the wire records into a window sized from the MTU, and never past it", () => {
+    // Twice the longest record (MTU + 14 + 8 tags, padded, + its 16-byte header), a power of two, 64 KiB at least.
+    for (const [mtu, window] of [[1500, 64 << 10], [9000, 64 << 10], [40000, 128 << 10]]) {
+      const core = setup();
+      core.setParam("mtu", mtu);
+      core.setParam("wireDiscard", 1);
+      const wire = u32(core.exports.wireBase.value);
+      core.u8.fill(0x5a, wire, wire + (256 << 10) + 64);
+      const f = frame(mtu + 14, mtu);
+      writeGuest(core, 0, f);
+      let sent = 0;
+      for (let round = 0; round < 3; round++) {
+        postDescriptors(core, Array.from({ length: 20 }, (_, i) => ({ gpa: 0, len: f.length, cookie: round * 20 + i })));
+        core.exports.translateStage(64);
+        core.exports.nicStage(64);
+        sent += takeCompletions(core).filter((c) => statusName(core, c.status) === "ok").length;
+      }
+      expect(sent, `MTU ${mtu}`).toBe(60);
+      expect(Number(core.counter("wireFrames"))).toBe(60);
+      const past = core.u8.subarray(wire + window, wire + (256 << 10) + 64);
+      expect(past.every((b) => b === 0x5a), `MTU ${mtu}: nothing written past the ${window >> 10} KiB window`).toBe(true);
+      const lastHalf = core.u8.subarray(wire + window / 2, wire + window);
+      expect(lastHalf.some((b) => b !== 0x5a), `MTU ${mtu}: the window's second half is used`).toBe(true);
+    }
   });
 
   it("backpressures on a full physical ring instead of dropping", () => {
