@@ -59,7 +59,8 @@ export let copiedAt: u32 = 0;
  * lie in guest RAM, len > 0) into the device buffer of physical slot `physIndex`. Returns the
  * bytes copied; they are at `copiedAt`.
  */
-export function copyFirstPart(physIndex: u32, gpa: u32, len: u32): u32 {
+// @ts-ignore: decorator (inlined: on the per-packet path; translate.ts says why)
+@inline export function copyFirstPart(physIndex: u32, gpa: u32, len: u32): u32 {
   const mode = param(P_copyMode);
   const dst = poolData(poolBuffer(physIndex));
   copiedAt = dst;

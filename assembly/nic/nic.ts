@@ -8,6 +8,9 @@
 // (lso-segment.ts); on the descriptor that finishes a guest request it posts the completion. Descriptors that arrive carrying a
 // drop reason from translation are completed with it, in order. The completions of a burst
 // are published with one store, then handed to the interrupt policy (coalesce.ts).
+//
+// The per-frame path (transmit, gather, wireReserve) is inlined into the burst loop, as the
+// backend's is (translate.ts says why and what it saved).
 
 import { NIC_SLOWDOWN_CHAIN, RING_PHYS_TX, RING_USED } from "../shared/layout";
 import { ringAvailable, ringHead, ringPublish, ringRelease, ringReserve, ringSlot, ringTail } from "../shared/ring";
@@ -136,7 +139,8 @@ function slowdownSpin(iterations: u64): void {
 }
 
 /** Gathers one frame onto the wire. Returns STATUS_OK, a drop reason, or STALL. */
-function transmit(pd: u32): u32 {
+// @ts-ignore: decorator (inlined: on the per-packet path; nic.ts says why)
+@inline function transmit(pd: u32): u32 {
   const len = load<u32>(pd + D.PD_TOTAL_LEN);
   if (len < ETH_HEADER_LEN) return DROP_runt;
   // Whatever its tags, a frame this long carries more than an MTU: refused before it takes
@@ -236,7 +240,8 @@ function completeChecksum(frame: u32, len: u32, start: u32, offset: u32): u32 {
 }
 
 /** DMA: the copied first part, then every SG entry, into `dst`. */
-function gather(dst: u32, pd: u32): void {
+// @ts-ignore: decorator (inlined: on the per-packet path; nic.ts says why)
+@inline function gather(dst: u32, pd: u32): void {
   const copied = <u32>load<u16>(pd + D.PD_HDR_COPIED);
   copyBytes(dst, load<u32>(pd + D.PD_HDR_ADDR), copied);
   dst += copied;

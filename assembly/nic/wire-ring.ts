@@ -95,7 +95,8 @@ function discardWindow(): u32 {
 /** Reserves room for a frame of `len` bytes; returns the address to write it at, or 0 when
  *  the ring is full (backpressure). len must be at most wireBytes / 4 (the NIC refuses longer
  *  frames as oversize first; configure() makes wireBytes at least 1 MiB). */
-export function wireReserve(len: u32): u32 {
+// @ts-ignore: decorator (inlined: on the per-packet path; nic.ts says why)
+@inline export function wireReserve(len: u32): u32 {
   const need = recordBytes(len);
   const pos = localHead & (span - 1);
   const toEnd = span - pos;

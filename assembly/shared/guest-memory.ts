@@ -20,7 +20,8 @@ export function copyToGuest(gpa: u32, src: u32, len: u32): void {
 }
 
 /** Copies `len` bytes from guest-physical `gpa` to machine address `dst`. */
-export function copyFromGuest(dst: u32, gpa: u32, len: u32): void {
+// @ts-ignore: decorator (inlined: on the per-packet path; translate.ts says why)
+@inline export function copyFromGuest(dst: u32, gpa: u32, len: u32): void {
   while (len > 0) {
     const room = PAGE_SIZE - (gpa & (PAGE_SIZE - 1));
     const n = len < room ? len : room;
