@@ -12,11 +12,11 @@
 //
 // The per-frame path (translateOne, copyFirstPart, copyFromGuest, buildSgList) is inlined into
 // the burst loop: in V8's optimized code each wasm call goes through the module's jump table
-// and spills and reloads the caller's live values around it (perf annotate showed a hot jump-
-// table slot on the device thread), and these ran several times per frame. Inlined, the device's
-// time per packet fell by 8–12 % (backend and NIC model alike: 1514-byte frames
-// --guest-resident --no-csum-offload, 16 interleaved pairs, backend 110.0 → 100.9 ns, NIC
-// 133.7 → 125.3 ns, 15 of 16 pairs faster; 64-byte 58.7 → 50.5 ns).
+// and spills and reloads the caller's live values around it (a 64-byte profile had a tenth of
+// the device thread's samples in that jump table), and these ran several times per frame.
+// Inlined, the device's time per packet fell by 8–12 % (backend and NIC model alike: 1514-byte
+// frames --guest-resident --no-csum-offload, 16 interleaved pairs, backend 110.0 → 100.9 ns,
+// NIC 133.7 → 125.3 ns, 15 of 16 pairs faster; 64-byte 58.7 → 50.5 ns).
 
 import { MAX_SG, RING_GUEST_TX, RING_PHYS_TX, guestRamBytes } from "../shared/layout";
 import { ringAvailable, ringCapacity, ringHead, ringPublish, ringRelease, ringReserve, ringSlot, ringTail } from "../shared/ring";
